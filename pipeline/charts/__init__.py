@@ -1,0 +1,1 @@
+"""The report's figures (kuviot): one style, one function per figure."""

@@ -1,0 +1,1 @@
+"""Dagster definitions by concept: ingest (raw), transform (staging, marts), publish, reports."""

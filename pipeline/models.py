@@ -1,0 +1,137 @@
+"""SQL models: ``pipeline/sql/<schema>/<name>.sql`` with its documentation in ``<name>.yml``.
+
+Each ``.sql`` file is one SELECT (import CTEs, logic CTEs, ``select * from final``) that an
+auditor can read on its own; running it replaces the table ``<schema>.<name>``. Its ``.yml``
+states the grain and each column's meaning; they become DuckDB comments, so the published
+warehouse documents itself. A model's inputs are the ``raw.``/``staging.``/``marts.`` tables
+its SQL names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+SCHEMAS = ("staging", "marts")
+TABLE_REF = re.compile(r"\b(raw|staging|marts)\.([a-z_][a-z0-9_]*)\b")
+
+
+@dataclass(frozen=True)
+class Model:
+    schema: str
+    name: str
+    sql: str
+    description: str
+    columns: dict[str, str]
+
+    @property
+    def table(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def inputs(self) -> list[str]:
+        """Tables this model reads, in order of first mention."""
+        sql = re.sub(r"--[^\n]*", "", self.sql)
+        seen = []
+        for schema, name in TABLE_REF.findall(sql):
+            t = f"{schema}.{name}"
+            if t != self.table and t not in seen:
+                seen.append(t)
+        return seen
+
+
+@cache
+def all_models() -> tuple[Model, ...]:
+    models = []
+    for schema in SCHEMAS:
+        for sql_path in sorted((SQL_DIR / schema).glob("*.sql")):
+            doc_path = sql_path.with_suffix(".yml")
+            doc = yaml.safe_load(doc_path.read_text(encoding="utf-8")) if doc_path.exists() else {}
+            models.append(Model(
+                schema=schema,
+                name=sql_path.stem,
+                sql=sql_path.read_text(encoding="utf-8"),
+                description=(doc or {}).get("description", ""),
+                columns={k: str(v) for k, v in ((doc or {}).get("columns") or {}).items()},
+            ))
+    return tuple(models)
+
+
+def model(table: str) -> Model:
+    for m in all_models():
+        if m.table == table:
+            return m
+    raise KeyError(table)
+
+
+def run_model(con, m: Model) -> int:
+    """Rebuild ``m``'s table and its comments in one transaction; return its row count."""
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create schema if not exists {m.schema}")
+        con.execute(f"create or replace table {m.table} as (\n{m.sql}\n)")
+        document(con, m.table, m.description, m.columns)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return con.execute(f"select count(*) from {m.table}").fetchall()[0][0]
+
+
+def document(con, table: str, description: str, columns: dict[str, str]) -> None:
+    """Write a table's and its columns' descriptions as DuckDB comments."""
+    if description:
+        con.execute(f"comment on table {table} is {sql_literal(description.strip())}")
+    actual = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+    for col, text in columns.items():
+        if col in actual:
+            con.execute(f"comment on column {table}.{col} is {sql_literal(text.strip())}")
+
+
+def sql_literal(text: str) -> str:
+    # COMMENT ON takes no bound parameters, so quote the text as a SQL string literal.
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A data-quality check: a query returning the offending rows (none = passed).
+
+    ``sql/checks/<model>__<name>.sql``; its first comment line says what it checks, a line
+    ``-- severity: warn`` makes it a warning instead of a stop.
+    """
+
+    model: str
+    name: str
+    sql: str
+    description: str
+    blocking: bool
+
+
+@cache
+def all_checks() -> tuple[Check, ...]:
+    out = []
+    for path in sorted((SQL_DIR / "checks").glob("*__*.sql")):
+        model_name, name = path.stem.split("__", 1)
+        sql = path.read_text(encoding="utf-8")
+        comments = [ln[2:].strip() for ln in sql.splitlines() if ln.startswith("--")]
+        blocking = not any(c.lower() == "severity: warn" for c in comments)
+        description = next((c for c in comments if not c.lower().startswith("severity")), name)
+        out.append(Check(model_name, name, sql, description, blocking))
+    return tuple(out)
+
+
+def checks_for(m: Model) -> list[Check]:
+    return [c for c in all_checks() if c.model == m.name]
+
+
+def run_check(con, c: Check, preview_rows: int = 10) -> tuple[int, list[str], list[tuple]]:
+    """(number of offending rows, column names, the first few of them)."""
+    rel = con.sql(c.sql)
+    n = rel.aggregate("count(*)").fetchall()[0][0]
+    return n, rel.columns, rel.limit(preview_rows).fetchall()

@@ -1,0 +1,148 @@
+"""The raw layer: find the files in the raw folder, recognise them by content, load them.
+
+A source family (TEM reports, StatFin PX, Kela CSV) is loaded as one transaction: every file
+of the family loads whole, or the family's raw tables stay as they were. A file whose name
+and content hash are already loaded is not read again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .readers.common import LoadContext, RawFile, RawInputError
+from .readers.kela import _ensure_table as create_kela_tables  # renamed when kela.py settles
+from .readers.kela import load_kela, sniff_kela
+from .readers.tem_report import create_tem_tables, load_tem, sniff_tem
+
+IGNORED_NAMES = {"README.md", "README.txt", ".gitkeep", "desktop.ini", "Thumbs.db"}
+
+
+@dataclass(frozen=True)
+class Family:
+    """A source family: how to recognise its files, load one, and which raw tables it fills."""
+
+    name: str
+    title: str
+    sniff: Callable[[Path], object]
+    load: Callable[..., object]
+    create_tables: Callable[..., None]  # so models can read a family that has no files yet
+    tables: tuple[str, ...]
+
+
+FAMILIES: dict[str, Family] = {
+    "tem": Family("tem", "TEM Työnvälitystilasto report exports (1208, 1356, 4253, TTV15)",
+                  sniff_tem, load_tem, create_tem_tables,
+                  ("raw.tem_report_cells", "raw.tem_report_files")),
+    "kela": Family("kela", "Kela: municipal share of the labour market subsidy (open data CSV)",
+                   sniff_kela, load_kela, create_kela_tables, ("raw.kela_municipal_share",)),
+}
+
+LOAD_LOG_DDL = """
+create table if not exists audit.load_log (
+    load_id VARCHAR NOT NULL,
+    loaded_at TIMESTAMP NOT NULL,
+    family VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    file_sha256 VARCHAR NOT NULL,
+    detail VARCHAR,          -- what the file was recognised as (report number, table id)
+    rows BIGINT,
+    status VARCHAR NOT NULL, -- loaded, unchanged, removed, failed
+    error VARCHAR
+)"""
+
+
+@dataclass
+class Scan:
+    """What the raw folder holds: files by family, and files nothing recognised."""
+
+    by_family: dict[str, list[tuple[Path, object]]] = field(default_factory=dict)
+    unrecognised: list[str] = field(default_factory=list)
+
+
+def scan(raw_dir: Path) -> Scan:
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise RawInputError(str(raw_dir), None, "the raw folder does not exist")
+    out = Scan({name: [] for name in FAMILIES})
+    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+        if path.name in IGNORED_NAMES or path.name.startswith("."):
+            continue
+        for fam in FAMILIES.values():
+            detail = fam.sniff(path)
+            if detail:
+                out.by_family[fam.name].append((path, detail))
+                break
+        else:
+            out.unrecognised.append(path.relative_to(raw_dir).as_posix())
+    return out
+
+
+@dataclass
+class FamilyLoad:
+    family: str
+    loaded: list[dict] = field(default_factory=list)    # files read this time
+    unchanged: list[str] = field(default_factory=list)  # already loaded, same hash
+    removed: list[str] = field(default_factory=list)    # gone from the folder
+    unrecognised: list[str] = field(default_factory=list)
+
+
+def load_family(con, raw_dir: Path, family: str, found: Scan | None = None) -> FamilyLoad:
+    """Bring the family's raw tables in line with the raw folder, in one transaction."""
+    fam = FAMILIES[family]
+    found = found or scan(raw_dir)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    ctx = LoadContext(load_id=uuid.uuid4().hex[:16], loaded_at=now)
+    con.execute("create schema if not exists audit")
+    con.execute(LOAD_LOG_DDL)
+    fam.create_tables(con)
+    result = FamilyLoad(family, unrecognised=found.unrecognised)
+    files = [(RawFile.of(p, raw_dir), detail) for p, detail in found.by_family[family]]
+    present = _loaded_files(con, fam)
+    con.execute("begin transaction")
+    try:
+        wanted = {rf.rel_path: rf.sha256 for rf, _ in files}
+        for rel, sha in present.items():
+            if wanted.get(rel) != sha:
+                for table in fam.tables:
+                    con.execute(f"delete from {table} where file = ?", [rel])
+                if rel not in wanted:
+                    result.removed.append(rel)
+                    _log(con, ctx, family, rel, sha, None, None, "removed", None)
+        for rf, detail in files:
+            if present.get(rf.rel_path) == rf.sha256:
+                result.unchanged.append(rf.rel_path)
+                continue
+            summary = fam.load(con, rf, ctx)
+            rows = getattr(summary, "cells", None) or getattr(summary, "rows", None)
+            _log(con, ctx, family, rf.rel_path, rf.sha256, str(detail), rows, "loaded", None)
+            result.loaded.append({"file": rf.rel_path, "detail": str(detail), "rows": rows,
+                                  "summary": summary})
+        con.execute("commit")
+    except RawInputError as e:
+        con.execute("rollback")
+        _log(con, ctx, family, e.file, "", None, None, "failed", str(e))
+        raise
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return result
+
+
+def _loaded_files(con, fam: Family) -> dict[str, str]:
+    """file -> sha256 of what the family's first raw table holds now."""
+    schema, table = fam.tables[0].split(".")
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table]).fetchall()[0][0]
+    if not exists:
+        return {}
+    return dict(con.execute(f"select distinct file, file_sha256 from {fam.tables[0]}").fetchall())
+
+
+def _log(con, ctx, family, file, sha, detail, rows, status, error) -> None:
+    con.execute("insert into audit.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [ctx.load_id, ctx.loaded_at, family, file, sha, detail, rows, status, error])

@@ -1,0 +1,94 @@
+"""What every raw-file reader shares: the file's identity, lineage columns and errors.
+
+Every raw table carries the same lineage columns so an auditor can go from any value back
+to the file and the place in it:
+
+    load_id      the load that wrote the row (one per pipeline run and file)
+    loaded_at    when (UTC)
+    file         path relative to the raw folder
+    file_sha256  SHA-256 of the file's bytes
+    place        where in the file: ``Raportti!C7`` (sheet and cell), ``line 12`` (CSV) or
+                 ``PX cell 12345`` (0-based index into the PX DATA section)
+
+Statistical symbols (`...` salassapidettävä / confidential, `..` not available, `.` not
+applicable, `-` nil) are kept in a ``symbol`` column beside a NULL ``value``; never 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+# Statistical symbols used by Statistics Finland and TEM, with their meaning.
+SYMBOLS: dict[str, str] = {
+    "...": "confidential (salassapidettävä)",
+    "..": "not available",
+    ".": "not applicable",
+    "-": "nil",
+}
+
+LINEAGE_COLUMNS_SQL = """
+    load_id VARCHAR NOT NULL,
+    loaded_at TIMESTAMP NOT NULL,
+    file VARCHAR NOT NULL,
+    file_sha256 VARCHAR NOT NULL,
+    place VARCHAR NOT NULL
+"""
+
+
+class RawInputError(ValueError):
+    """Bad input: names the file, the place in it and what is wrong."""
+
+    def __init__(self, file: str, place: str | None, problem: str):
+        self.file = file
+        self.place = place
+        self.problem = problem
+        where = f"{file}, {place}" if place else file
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A file in the raw folder: where it is, how it is named in lineage, its hash."""
+
+    path: Path
+    rel_path: str
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path, raw_dir: Path | None = None) -> RawFile:
+        path = Path(path)
+        if raw_dir is not None:
+            try:
+                rel = path.resolve().relative_to(Path(raw_dir).resolve()).as_posix()
+            except ValueError:
+                rel = path.name
+        else:
+            rel = path.name
+        return cls(path=path, rel_path=rel, sha256=file_sha256(path))
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """Identifies one load: written into every raw row's lineage columns."""
+
+    load_id: str
+    loaded_at: datetime
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def split_symbol(text: str) -> tuple[float | None, str | None] | None:
+    """A cell's text as (value, symbol) when it is a statistical symbol, else None."""
+    t = text.strip().strip('"')
+    if t in SYMBOLS:
+        return None, t
+    return None

@@ -1,0 +1,86 @@
+"""Shared test helpers: small TEM report files written on the fly, and run folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_RAW = ROOT / "data" / "raw"
+
+TITLES = {
+    "1208": "Työnvälitystilasto 1208: Työnhakijat ja kuntakokeilun asiakkaat kuukauden lopussa",
+    "4253": "Työnvälitystilasto 4253: Pitkäaikaistyöttömien aktivointiaste",
+    "1356": "Työnvälitystilasto 1356: Virta yli 3, 6 ja 12 kuukauden työttömyyteen",
+    "TTV15": "Työnvälitystilasto TTV15: Pitkäaikaistyöttömien työttömyysjaksojen päättymissyyt",
+}
+HEADERS = {
+    "1208": ["Alue", "Kuukausi", "Kuntakokeilun asiakkaat", "Työnhakijat",
+             "Työttömät työnhakijat", "Pitkäaikaistyöttömät"],
+    "4253": ["Alue", "Kuukausi", "Pitkäaikaistyöttömät", "Palveluissa olevat pitkäaikaistyöttömät",
+             "Pitkäaikaistyöttömien aktivointiaste (%)"],
+}
+
+
+def write_tem_csv(path: Path, report: str, rows: list[list], header: list[str] | None = None,
+                  encoding: str = "cp1252", preamble: list[str] | None = None) -> Path:
+    """A TEM export as CSV: title, metadata, header, rows (decimal comma), footnote."""
+    lines = preamble if preamble is not None else [TITLES[report], "Poimittu 15.01.2025", ""]
+    lines = list(lines) + [";".join(header or HEADERS[report])]
+    for r in rows:
+        lines.append(";".join(str(v).replace(".", ",") if isinstance(v, float) else str(v)
+                              for v in r))
+    lines += ["", "Lähde: TEM, Työnvälitystilasto"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes("\r\n".join(lines).encode(encoding))
+    return path
+
+
+def write_tem_xlsx(path: Path, report: str, rows: list[list], header: list[str] | None = None,
+                   preamble: list[str] | None = None, sheet: str = "Raportti") -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for line in preamble if preamble is not None else [TITLES[report], "Poimittu 15.01.2025"]:
+        ws.append([line])
+    ws.append([])
+    ws.append(header or HEADERS[report])
+    for r in rows:
+        ws.append(r)
+    ws.append([])
+    ws.append(["Lähde: TEM, Työnvälitystilasto"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def bundled_raw(tmp_path) -> Path:
+    """A copy of the bundled raw folder that a test may change."""
+    dst = tmp_path / "raw"
+    shutil.copytree(BUNDLED_RAW, dst)
+    return dst
+
+
+@pytest.fixture
+def dirs(tmp_path) -> dict[str, Path]:
+    return {"marts": tmp_path / "marts", "reports": tmp_path / "reports"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dagster_home(tmp_path_factory):
+    """The test session gets its own Dagster instance folder (telemetry off)."""
+    home = tmp_path_factory.getbasetemp() / "dagster_home"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    old = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("DAGSTER_HOME", None)
+    else:
+        os.environ["DAGSTER_HOME"] = old

@@ -1,0 +1,149 @@
+"""End to end: the whole Dagster pipeline in process on a temp folder, and `verify`."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import matplotlib.image
+import openpyxl
+import pytest
+from conftest import ROOT, write_tem_csv
+
+from pipeline import areas
+from pipeline.runner import run_pipeline
+from pipeline.verify import read_reference
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def bundled_run(tmp_path_factory):
+    """One full run on a copy of the bundled data; tests read what it published."""
+    base = tmp_path_factory.mktemp("run")
+    shutil.copytree(ROOT / "data" / "raw", base / "raw")
+    out = io.StringIO()
+    code = run_pipeline(str(base / "raw"), str(base / "marts"), str(base / "reports"), out=out)
+    assert code == 0, out.getvalue()
+    return base, out.getvalue()
+
+
+def published(base: Path):
+    return duckdb.connect(str(base / "marts" / "indicators.duckdb"), read_only=True)
+
+
+def test_run_publishes_warehouse_and_charts(bundled_run):
+    base, log = bundled_run
+    assert "published" in log and "checks:" in log and " 0 failed" in log
+    for name in ("kuvio_8.png", "kuvio_9.png"):
+        img = matplotlib.image.imread(base / "reports" / name)
+        assert img.shape[0] >= 1000 and img.shape[1] >= 2000  # 200 dpi, 11 × 5.6 in
+    con = published(base)
+    schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata "
+                                         "where catalog_name = 'indicators'").fetchall()}
+    assert {"raw", "staging", "marts"} <= schemas
+    cols = con.execute("describe marts.indicators_monthly").fetchall()
+    assert [(c[0], c[1]) for c in cols][:4] == [
+        ("area_code", "VARCHAR"), ("month", "DATE"), ("indicator", "VARCHAR"), ("value", "DOUBLE")]
+
+
+def test_pilot_area_ltu_is_the_sum_of_the_raw_cells(bundled_run):
+    """Read the 1208 workbook independently with openpyxl and sum the pilot municipalities."""
+    base, _ = bundled_run
+    wb_path = next((base / "raw").rglob("*1208*.xlsx"))
+    ws = openpyxl.load_workbook(wb_path, read_only=True).worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    h = next(i for i, r in enumerate(rows) if r and r[0] == "Alue")
+    col = rows[h].index("Pitkäaikaistyöttömät")
+    pilot_numbers = {c[2:] for c in areas.PILOT_MUNICIPALITIES}
+    expected: dict[str, float] = {}
+    for r in rows[h + 1:]:
+        if not r or r[0] is None:
+            break
+        if r[0].split(" ")[0] in pilot_numbers and isinstance(r[col], (int, float)):
+            m = f"{r[1][:4]}-{r[1][5:]}-01"
+            expected[m] = expected.get(m, 0) + r[col]
+    con = published(base)
+    got = dict(con.execute(
+        "select strftime(month, '%Y-%m-%d'), value from marts.indicators_monthly "
+        "where area_code = 'pilot_area' and indicator = 'long_term_unemployed' "
+        "and value is not null").fetchall())
+    assert got == expected
+    assert len(got) == 70  # 2019M01–2024M10; Nov–Dec 2024 are '..' (not available)
+
+
+def test_area_rate_from_summed_counts_not_mean_of_rates(tmp_path, monkeypatch):
+    """Two municipalities, hand-computed: the area's rate is 100·ΣS/(ΣL+ΣS)."""
+    monkeypatch.setitem(areas.AREA_GROUPS, "test_area", ("Testialue", ("KU564", "KU072")))
+    raw = tmp_path / "raw"
+    write_tem_csv(raw / "a.csv", "1208", [["564 Oulu", "2022M01", 10, 100, 50, 30],
+                                          ["072 Hailuoto", "2022M01", 1, 10, 5, 2]])
+    write_tem_csv(raw / "b.csv", "4253", [["564 Oulu", "2022M01", 30, 10, 25.0],
+                                          ["072 Hailuoto", "2022M01", 2, 2, 50.0]])
+    out = io.StringIO()
+    assert run_pipeline(str(raw), str(tmp_path / "m"), str(tmp_path / "r"), out=out) == 0, \
+        out.getvalue()
+    con = duckdb.connect(str(tmp_path / "m" / "indicators.duckdb"), read_only=True)
+    v = dict(con.execute("select indicator, value from marts.indicators_monthly "
+                         "where area_code = 'test_area'").fetchall())
+    assert v["long_term_unemployed"] == 32
+    assert v["ltu_in_services"] == 12
+    assert v["ltu_activation_rate_pct"] == pytest.approx(100 * 12 / 44)  # 27.27, not (25+50)/2
+    oulu = con.execute("select value from marts.indicators_monthly where area_code = 'KU564' "
+                       "and indicator = 'ltu_activation_rate_pct'").fetchall()
+    assert oulu == [(25.0,)]
+    # pilot_area lacks six of its members here, so its sums are NULL rather than partial.
+    partial = con.execute("select count(value) from marts.indicators_monthly "
+                          "where area_code = 'pilot_area'").fetchall()
+    assert partial == [(0,)]
+
+
+def test_bad_file_fails_the_run_and_keeps_the_published_warehouse(bundled_run, tmp_path):
+    base, _ = bundled_run
+    marts = tmp_path / "marts"
+    shutil.copytree(base / "marts", marts)
+    raw = tmp_path / "raw"
+    shutil.copytree(base / "raw", raw)
+    before = sha(marts / "indicators.duckdb")
+    write_tem_csv(raw / "tem" / "uusi_4253.csv", "4253", [["564 Oulu", "2025M01", "abc", 1, 1.0]])
+    out = io.StringIO()
+    assert run_pipeline(str(raw), str(marts), str(tmp_path / "reports"), out=out) == 1
+    text = out.getvalue()
+    assert "tem/uusi_4253.csv, line 5, field 3: 'Pitkäaikaistyöttömät' holds 'abc'" in text
+    assert "nothing was published" in text
+    assert sha(marts / "indicators.duckdb") == before
+
+
+def test_verify_reproduces_kuvio_8_and_9(bundled_run):
+    base, _ = bundled_run
+    cmd = [sys.executable, "-m", "pipeline", "verify", "--marts-dir", str(base / "marts"),
+           "--figure", "kuvio_8", "--figure", "kuvio_9"]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    n = sum(1 for r in read_reference() if r["figure"] in ("kuvio_8", "kuvio_9"))
+    assert n == 92
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.strip().splitlines()[-1] == f"{n} of {n} published figures reproduced"
+
+
+def test_verify_fails_on_a_wrong_value(bundled_run, tmp_path):
+    base, _ = bundled_run
+    (tmp_path / "m").mkdir()
+    shutil.copy(base / "marts" / "indicators.duckdb", tmp_path / "m" / "indicators.duckdb")
+    con = duckdb.connect(str(tmp_path / "m" / "indicators.duckdb"))
+    con.execute("update marts.indicators_monthly set value = value + 1 where area_code = "
+                "'pilot_area' and indicator = 'long_term_unemployed' and month = '2023-06-01'")
+    con.close()
+    res = subprocess.run([sys.executable, "-m", "pipeline", "verify", "--marts-dir",
+                          str(tmp_path / "m"), "--figure", "kuvio_8"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 1
+    fails = [ln for ln in res.stdout.splitlines() if ln.startswith("FAIL")]
+    assert len(fails) == 1 and "2023-06" in fails[0] and "4749" in fails[0] and "4750" in fails[0]
+    assert res.stdout.strip().splitlines()[-1] == "45 of 46 published figures reproduced"
