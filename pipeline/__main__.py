@@ -1,8 +1,10 @@
 """The command line: ``python -m pipeline <command>``.
 
     run      materialize every asset headless, in process, through Dagster
-    verify   compare the published marts with the report's published figures
-    load     load one raw file into a DuckDB file's raw schema and say what it held
+    verify      compare the published marts with the report's published figures
+    load        load one raw file into a DuckDB file's raw schema and say what it held
+    sql         run a read-only query on the published warehouse
+    dictionary  write the data dictionary (Markdown) from the warehouse's comments
 """
 
 from __future__ import annotations
@@ -92,6 +94,56 @@ def cmd_load(args) -> int:
     return 0
 
 
+def cmd_sql(args) -> int:
+    import duckdb
+
+    from .warehouse import connect_published
+
+    try:
+        con = connect_published(args.marts_dir)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        rel = con.sql(args.query)
+        if rel is None:  # a statement without a result (SET, PRAGMA …)
+            return 0
+        if args.csv:
+            import csv
+
+            w = csv.writer(sys.stdout, lineterminator="\n")
+            w.writerow(rel.columns)
+            for batch in iter(lambda: rel.fetchmany(10_000), []):
+                w.writerows(batch)
+        else:
+            rel.show(max_rows=args.max_rows, max_width=10_000)
+    except duckdb.Error as e:
+        # The file is opened read-only: DuckDB refuses every write with this error.
+        msg = str(e).splitlines()[0]
+        if "read-only" in msg.lower():
+            msg = "the published warehouse is read-only; writes are refused (" + msg + ")"
+        print(f"error: {msg}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_dictionary(args) -> int:
+    from .dictionary import dictionary_markdown
+    from .warehouse import connect_published
+
+    con = connect_published(args.marts_dir)
+    try:
+        text = dictionary_markdown(con)
+    finally:
+        con.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({text.count(chr(10) + '### ')} tables and views)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -113,6 +165,18 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("file", type=Path)
     load.add_argument("--db", type=Path, default=Path("inspect.duckdb"))
     load.set_defaults(func=cmd_load)
+
+    sql = sub.add_parser("sql", help="run a read-only query on the published warehouse")
+    sql.add_argument("query")
+    sql.add_argument("--marts-dir", type=Path, default=Path("data/marts"))
+    sql.add_argument("--csv", action="store_true", help="all rows as CSV on stdout")
+    sql.add_argument("--max-rows", type=int, default=200)
+    sql.set_defaults(func=cmd_sql)
+
+    dic = sub.add_parser("dictionary", help="write the data dictionary as Markdown")
+    dic.add_argument("--marts-dir", type=Path, default=Path("data/marts"))
+    dic.add_argument("--out", type=Path, default=Path("docs/data_dictionary.md"))
+    dic.set_defaults(func=cmd_dictionary)
 
     args = ap.parse_args(argv)
     return args.func(args)

@@ -18,6 +18,7 @@ import yaml
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 SCHEMAS = ("staging", "marts")
+MACROS_SQL = SQL_DIR / "macros.sql"  # the indicators' formulas, defined once
 TABLE_REF = re.compile(r"\b(raw|staging|marts)\.([a-z_][a-z0-9_]*)\b")
 
 
@@ -74,6 +75,8 @@ def run_model(con, m: Model) -> int:
     con.execute("begin transaction")
     try:
         con.execute(f"create schema if not exists {m.schema}")
+        con.execute("create schema if not exists marts")
+        con.execute(MACROS_SQL.read_text(encoding="utf-8"))
         con.execute(f"create or replace table {m.table} as (\n{m.sql}\n)")
         document(con, m.table, m.description, m.columns)
         con.execute("commit")

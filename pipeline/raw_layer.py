@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .readers.common import LoadContext, RawFile, RawInputError
-from .readers.kela import _ensure_table as create_kela_tables  # renamed when kela.py settles
-from .readers.kela import load_kela, sniff_kela
+from .readers.kela import create_kela_tables, load_kela, sniff_kela
+from .readers.px import create_statfin_tables, load_px, sniff_px
 from .readers.tem_report import create_tem_tables, load_tem, sniff_tem
 
 IGNORED_NAMES = {"README.md", "README.txt", ".gitkeep", "desktop.ini", "Thumbs.db"}
@@ -34,6 +34,11 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
+    "statfin": Family("statfin", "Statistics Finland StatFin PX tables (12r5, 12u4, …)",
+                      lambda p: (sniff_px(p) or {}).get("table_id"), load_px,
+                      create_statfin_tables,
+                      ("raw.statfin_files", "raw.statfin_values", "raw.statfin_12r5",
+                       "raw.statfin_12u4")),
     "tem": Family("tem", "TEM Työnvälitystilasto report exports (1208, 1356, 4253, TTV15)",
                   sniff_tem, load_tem, create_tem_tables,
                   ("raw.tem_report_cells", "raw.tem_report_files")),

@@ -62,3 +62,29 @@ def connect_published(marts_dir: Path) -> duckdb.DuckDBPyConnection:
         raise FileNotFoundError(
             f"{path} does not exist yet: run `make run` (or `python -m pipeline run`) first")
     return duckdb.connect(str(path), read_only=True)
+
+
+def export_parquet(published: Path, out_dir: Path) -> list[Path]:
+    """Each mart as ``<out_dir>/<table>.parquet`` (for Power BI and Excel), from the published
+    file. Written aside and swapped in, so readers never see a half-written folder."""
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
+    old = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts' "
+            "order by table_name").fetchall()]
+        for t in tables:
+            # COPY takes no bound parameters; the path is ours, the table name from the catalog.
+            con.execute(f"copy (select * from marts.{t}) to '{tmp / (t + '.parquet')}' "
+                        "(format parquet, compression zstd)")
+    finally:
+        con.close()
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return sorted(out_dir.glob("*.parquet"))

@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_RAW = ROOT / "data" / "raw"
+FIXTURES = ROOT / "tests" / "fixtures"
 
 TITLES = {
     "1208": "Työnvälitystilasto 1208: Työnhakijat ja kuntakokeilun asiakkaat kuukauden lopussa",

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import duckdb
 import pytest
-from conftest import write_tem_csv, write_tem_xlsx
+from conftest import FIXTURES, write_tem_csv, write_tem_xlsx
 
 from pipeline.readers.common import LoadContext, RawFile, RawInputError
 from pipeline.readers.tem_report import load_tem, read_report, sniff_tem
@@ -22,10 +22,7 @@ def cells(path):
 
 
 def test_shared_example_workbook_columns_out_of_order():
-    from pathlib import Path
-    ex = Path(__file__).resolve().parents[2] / "shared/formats/examples/tem_4253_example.xlsx"
-    if not ex.exists():
-        pytest.skip("shared examples not present")
+    ex = FIXTURES / "examples" / "tem_4253_example.xlsx"  # copy of shared/formats/examples
     facts, c = cells(ex)
     assert facts["report"] == "4253"
     assert facts["extracted_on"].isoformat() == "2025-01-15"

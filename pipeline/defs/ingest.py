@@ -45,7 +45,9 @@ def _raw_asset(family: str):
             except RawInputError as e:
                 raise Failure(description=str(e), metadata={"file": e.file,
                               "place": e.place or "", "problem": e.problem}) from e
-            rows = con.execute(f"select count(*) from {fam.tables[0]}").fetchall()[0][0]
+            # Rows of the data tables (not the per-file and code-list tables).
+            rows = sum(con.execute(f"select count(*) from {t}").fetchall()[0][0]
+                       for t in fam.tables if not t.endswith(("_files", "_values")))
         for name in result.unrecognised:
             context.log.warning(f"not recognised as any source, not loaded: {name}")
         table = "\n".join(f"| {f['file']} | {f['detail']} | {f['rows']} |" for f in result.loaded)

@@ -1,11 +1,11 @@
 """Publishing: the working database becomes ``<marts-dir>/indicators.duckdb``, atomically."""
 
-
-from dagster import AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 from dagster_duckdb import DuckDBResource
 
+from ..audit import create_audit_views, record_run
 from ..models import all_models
-from ..warehouse import publish
+from ..warehouse import export_parquet, publish
 from .ingest import WRITER_POOL
 from .resources import PipelinePaths
 from .transform import model_key
@@ -14,15 +14,29 @@ PUBLISHED_KEY = AssetKey(["published", "indicators_warehouse"])
 
 
 @asset(
-    key=PUBLISHED_KEY, group_name="published", kinds={"duckdb"},
+    key=PUBLISHED_KEY, group_name="published", kinds={"duckdb", "parquet"},
     deps=[model_key(m.table) for m in all_models() if m.schema == "marts"],
     description="The read-only warehouse users open: <marts-dir>/indicators.duckdb, published "
-                "atomically after every mart and its blocking checks succeeded.",
+                "atomically after every mart and its blocking checks succeeded, with the audit "
+                "schema (runs, lineage) and Parquet copies of the marts in <marts-dir>/parquet/.",
     pool=WRITER_POOL,
 )
-def indicators_warehouse(duckdb: DuckDBResource, paths: PipelinePaths) -> MaterializeResult:
+def indicators_warehouse(context: AssetExecutionContext, duckdb: DuckDBResource,
+                         paths: PipelinePaths) -> MaterializeResult:
+    with duckdb.get_connection() as con:
+        con.execute("begin transaction")
+        create_audit_views(con)
+        run = record_run(con, context.run.run_id)
+        con.execute("commit")
     target = publish(duckdb.database, paths.marts)
+    parquet = export_parquet(target, paths.marts / "parquet")
+    checksums = "\n".join(f"| {t} | {run['mart_rows'][t]} | `{c}` |"
+                          for t, c in run["mart_checksums"].items())
     return MaterializeResult(metadata={
         "path": MetadataValue.path(str(target)),
         "bytes": target.stat().st_size,
+        "code_version": run["code_version"],
+        "input_files": len(run["input_files"]),
+        "parquet_files": len(parquet),
+        "marts": MetadataValue.md("| mart | rows | checksum |\n|---|---|---|\n" + checksums),
     })

@@ -131,7 +131,7 @@ def load_kela(con, raw: RawFile, ctx: LoadContext) -> KelaLoadSummary:
         _stage_text(con, raw, names, physical_lines)
         _check_rows(con, raw)
         _check_duplicates(con, raw)
-        _ensure_table(con)
+        create_kela_tables(con)
         _insert(con, raw, ctx)
         return _summarise(con, raw)
     finally:
@@ -162,7 +162,9 @@ def _check_header(raw: RawFile) -> list[str]:
     seen: set[str] = set()
     for name in names:
         if name in COLUMNS and name in seen:
-            raise RawInputError(raw.rel_path, "line 1", f"column {name!r} appears twice in the header")
+            raise RawInputError(
+                raw.rel_path, "line 1", f"column {name!r} appears twice in the header"
+            )
         seen.add(name)
     missing = [c for c in COLUMNS if c not in seen]
     if missing:
@@ -193,8 +195,7 @@ def _check_utf8(raw: RawFile) -> int:
                 raise RawInputError(
                     raw.rel_path,
                     f"line {line}",
-                    f"not UTF-8 text (byte 0x{chunk[max(e.start, 0)]:02x}); "
-                    "save the file as UTF-8",
+                    f"not UTF-8 text (byte 0x{chunk[max(e.start, 0)]:02x}); save the file as UTF-8",
                 ) from None
             newlines += chunk.count(b"\n")
             last = chunk
@@ -236,23 +237,23 @@ def _stage_text(con, raw: RawFile, names: list[str], physical_lines: int) -> Non
         con.execute(
             f"""
             create or replace temp table {_STAGE} as
-            select {select}
+            select ordinality as record, {select}
             from read_csv($path, columns = {{{columns}}}, header = true, auto_detect = false,
                           delim = ',', quote = '"', escape = '"', encoding = 'utf-8',
-                          strict_mode = true)
+                          strict_mode = true) with ordinality
             """,
             {"path": str(raw.path)},
         )
     except Exception as e:  # duckdb raises its own error classes; keep its message
         raise _csv_error(raw, e) from None
-    # rowid of a table made from read_csv follows the file's order (insertion order).
+    # "with ordinality" numbers the records 1, 2, ... in the file's order.
     con.execute(f"alter table {_STAGE} add column line bigint")
     rows = con.execute(f"select count(*) from {_STAGE}").fetchall()[0][0]
     if rows == 0:
         raise RawInputError(raw.rel_path, None, "no data rows after the header line")
     if rows + 1 == physical_lines:
-        # One record per line: line = rowid + 2 (line 1 is the header).
-        con.execute(f"update {_STAGE} set line = rowid + 2")
+        # One record per line: line = record + 1 (line 1 is the header).
+        con.execute(f"update {_STAGE} set line = record + 1")
         return
     lines = _record_lines(raw)
     if len(lines) != rows:
@@ -262,8 +263,8 @@ def _stage_text(con, raw: RawFile, names: list[str], physical_lines: int) -> Non
     con.execute(
         f"""
         update {_STAGE} set line = m.line
-        from (select unnest(range({rows})) as ordinal, unnest($lines::bigint[]) as line) as m
-        where {_STAGE}.rowid = m.ordinal
+        from (select unnest(range(1, {rows} + 1)) as record, unnest($lines::bigint[]) as line) as m
+        where {_STAGE}.record = m.record
         """,
         {"lines": lines},
     )
@@ -277,14 +278,18 @@ def _csv_error(raw: RawFile, error: Exception) -> RawInputError:
     if "Expected Number of Columns" in text:
         detail = re.search(r"Expected Number of Columns: \d+ Found: \d+", text)
         first = f"wrong number of fields ({detail.group(0)})" if detail else first
-    return RawInputError(raw.rel_path, f"line {line.group(1)}" if line else None, f"malformed CSV: {first}")
+    return RawInputError(
+        raw.rel_path, f"line {line.group(1)}" if line else None, f"malformed CSV: {first}"
+    )
 
 
 def _check_rows(con, raw: RawFile) -> None:
     """Raise for the first line (in file order) that breaks a rule of the layout."""
     checks: list[str] = []
     for c in REQUIRED_TEXT + PERIOD_INTS:
-        checks.append(f"select line, 'missing value in column {c}' as problem from {_STAGE} where {c} is null")
+        checks.append(
+            f"select line, 'missing value in column {c}' as problem from {_STAGE} where {c} is null"
+        )
     for c in PERIOD_INTS:
         checks.append(_number_check(c, allow_symbol=False))
     for c in MEASURES:
@@ -318,7 +323,7 @@ def _number_check(column: str, *, allow_symbol: bool) -> str:
 
 
 def _period_check() -> str:
-    """SQL selecting lines whose vuosikuukausi is not YYYYMM or disagrees with vuosi/kuukausi_nro."""
+    """SQL selecting lines whose vuosikuukausi is not YYYYMM or disagrees with the other dates."""
     ok = "regexp_full_match({c}, '\\d{{1,9}}')"
     all_ok = " and ".join(ok.format(c=c) for c in PERIOD_INTS)
     return f"""
@@ -343,7 +348,10 @@ def _period_check() -> str:
 def _check_duplicates(con, raw: RawFile) -> None:
     """Raise for the first line that repeats an earlier row's key (same period and breakdown)."""
     key = ", ".join(KEY_SQL)
-    values = " || '|' || ".join(f"coalesce({c}, '')" for c in COLUMNS)
+    # Compare whole rows with kunta_nro padded, as the key does.
+    values = " || '|' || ".join(
+        "lpad(kunta_nro, 3, '0')" if c == "kunta_nro" else f"coalesce({c}, '')" for c in COLUMNS
+    )
     found = con.execute(
         f"""
         with keyed as (
@@ -374,8 +382,12 @@ def _check_duplicates(con, raw: RawFile) -> None:
     raise RawInputError(raw.rel_path, f"line {line}", problem)
 
 
-def _ensure_table(con) -> None:
-    """Create schema raw and the table when missing (the caller's transaction covers it)."""
+def create_kela_tables(con) -> None:
+    """Create schema ``raw`` and ``raw.kela_municipal_share`` when missing.
+
+    load_kela calls it inside the caller's transaction; the pipeline also calls it up front so
+    the models can read the table when no Kela file is present.
+    """
     required = set(REQUIRED_TEXT + PERIOD_INTS)
     typed = ",\n    ".join(
         f"{c} {t}{' NOT NULL' if c in required else ''}" for c, t in COLUMNS.items()
@@ -402,9 +414,18 @@ def _insert(con, raw: RawFile, ctx: LoadContext) -> None:
         for c, t in COLUMNS.items()
     ]
     symbol_cols = [f"case when {c} in ({symbols}) then {c} end" for c in MEASURES]
-    target = list(COLUMNS) + [f"{c}_symbol" for c in MEASURES] + [
-        "line", "load_id", "loaded_at", "file", "file_sha256", "place",
-    ]
+    target = (
+        list(COLUMNS)
+        + [f"{c}_symbol" for c in MEASURES]
+        + [
+            "line",
+            "load_id",
+            "loaded_at",
+            "file",
+            "file_sha256",
+            "place",
+        ]
+    )
     # A reload of the same file replaces its rows, so running the pipeline twice is harmless.
     con.execute(f"delete from {TABLE} where file = $file", {"file": raw.rel_path})
     con.execute(
@@ -427,12 +448,15 @@ def _insert(con, raw: RawFile, ctx: LoadContext) -> None:
 def _summarise(con, raw: RawFile) -> KelaLoadSummary:
     """Count what was loaded from this file."""
     where = {"file": raw.rel_path}
-    (rows, first, last, months, unknown, missing), = con.execute(
+    missing_sql = " + ".join(
+        f"count(*) filter (where {c} is null and {c}_symbol is null)" for c in MEASURES
+    )
+    ((rows, first, last, months, unknown, missing),) = con.execute(
         f"""
         select count(*), min(vuosikuukausi), max(vuosikuukausi),
             count(distinct vuosikuukausi) filter (where aikatyyppi = 'Kuukausi'),
             count(*) filter (where lpad(kunta_nro, 3, '0') = '{UNKNOWN_MUNICIPALITY}'),
-            {" + ".join(f"count(*) filter (where {c} is null and {c}_symbol is null)" for c in MEASURES)}
+            {missing_sql}
         from {TABLE} where file = $file
         """,
         where,
@@ -444,7 +468,8 @@ def _summarise(con, raw: RawFile) -> KelaLoadSummary:
         ).fetchall()
     )
     years = tuple(
-        y for (y,) in con.execute(
+        y
+        for (y,) in con.execute(
             f"select distinct vuosi from {TABLE} where file = $file order by 1", where
         ).fetchall()
     )
@@ -457,7 +482,11 @@ def _summarise(con, raw: RawFile) -> KelaLoadSummary:
         f"select {c}_symbol as s from {TABLE} where file = $file and {c}_symbol is not null"
         for c in MEASURES
     )
-    symbols = dict(con.execute(f"select s, count(*) from ({symbol_union}) group by s order by s", where).fetchall())
+    symbols = dict(
+        con.execute(
+            f"select s, count(*) from ({symbol_union}) group by s order by s", where
+        ).fetchall()
+    )
     return KelaLoadSummary(
         file=raw.rel_path,
         rows=rows,
@@ -471,6 +500,10 @@ def _summarise(con, raw: RawFile) -> KelaLoadSummary:
         missing_cells=missing,
         symbol_cells=symbols,
     )
+
+
+# The name raw_layer.py imported before the function was public.
+_ensure_table = create_kela_tables
 
 
 def _drop_stage(con) -> None:

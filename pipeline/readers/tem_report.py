@@ -103,14 +103,26 @@ class _Sheet:
 
 def sniff_tem(path: Path) -> str | None:
     """The report number if ``path`` is a TEM report export, else None. Reads the top only."""
+    path = Path(path)
     try:
-        sheet = _open(path, Path(path).name)
-        for n, (_row, cells) in enumerate(sheet.rows):
+        with open(path, "rb") as f:
+            head = f.read(64 * 1024)
+        if head.startswith(b"PK"):
+            lines = (" ".join(_text(c) for c in cells)
+                     for _n, cells in _open(path, path.name).rows)
+        else:  # CSV: the title is in the first lines; never read a large file whole
+            try:
+                text = head.decode("utf-8")
+            except UnicodeDecodeError as e:
+                # A cut multi-byte character at the end is fine; anything else is not UTF-8.
+                text = (head[: e.start].decode("utf-8") if e.start > len(head) - 4
+                        else head.decode("cp1252", errors="replace"))
+            lines = text.splitlines()
+        for n, line in enumerate(lines):
             if n >= HEAD_SCAN_ROWS:
                 break
-            for c in cells:
-                if isinstance(c, str) and (m := TITLE_RE.search(c)):
-                    return m.group(1).upper().replace(" ", "")
+            if m := TITLE_RE.search(line):
+                return m.group(1).upper().replace(" ", "")
     except (RawInputError, OSError, zipfile.BadZipFile, ValueError, KeyError):
         return None
     return None

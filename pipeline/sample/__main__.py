@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import tem
+from . import statfin, tem
+from .kela import generate_kela
 from .world import World
 
 DEFAULT_SEED = 20210301
@@ -18,6 +19,7 @@ def generate(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
 
     def path(rel: str) -> Path:
         p = out / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
         written.append(p)
         return p
 
@@ -26,6 +28,9 @@ def generate(out: Path, seed: int = DEFAULT_SEED) -> list[Path]:
     tem.write_csv(path("tem/tem4253_aktivointiaste.csv"), "4253", world, "cp1252")
     tem.write_csv(path("tem/1356_virrat_2019-2024.csv"), "1356", world, "utf-8-sig")
     tem.write_xlsx(path("tem/TTV15_paattymissyyt.xlsx"), "TTV15", world)
+    statfin.write_12r5(path("statfin/statfin_tyonv_pxt_12r5.px"), world, seed)
+    statfin.write_12u4(path("statfin/12u4_aktivointiaste.px"), world, seed)
+    generate_kela(path("kela/data.csv"), seed)
     return written
 
 

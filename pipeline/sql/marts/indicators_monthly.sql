@@ -1,71 +1,59 @@
 -- One row per area (municipality or group of municipalities) per month per indicator.
--- A group's counts are the sums of its members' counts; its rates are computed from those
--- sums with the same formula as a municipality's, never as a mean of municipal rates.
+-- Counts are published as they are; every rate is computed from counts with the formulas of
+-- sql/macros.sql, the same way for a municipality and a group (never a mean of rates).
 with
 
-tem_1208 as (
-    select * from staging.stg_tem_1208
-),
-
-tem_4253 as (
-    select * from staging.stg_tem_4253
-),
-
-members as (
-    select * from staging.area_members
-),
-
-municipal_counts as (
-    select
-        coalesce(j.municipality_code, s.municipality_code) as area_code,
-        coalesce(j.month, s.month) as month,
-        j.long_term_unemployed,
-        s.ltu_in_services,
-        s.long_term_unemployed as ltu_4253
-    from tem_1208 as j
-    full join tem_4253 as s using (municipality_code, month)
-),
-
-group_sizes as (
-    select area_code, count(*) as n_members from members group by area_code
-),
-
--- A group's sum is reported only when every member has a number for that month.
-group_counts as (
-    select
-        m.area_code,
-        c.month,
-        case when count(c.long_term_unemployed) = any_value(g.n_members)
-            then sum(c.long_term_unemployed) end as long_term_unemployed,
-        case when count(c.ltu_in_services) = any_value(g.n_members)
-            then sum(c.ltu_in_services) end as ltu_in_services,
-        case when count(c.ltu_4253) = any_value(g.n_members)
-            then sum(c.ltu_4253) end as ltu_4253
-    from members as m
-    join group_sizes as g using (area_code)
-    join municipal_counts as c on c.area_code = m.municipality_code
-    group by m.area_code, c.month
-),
-
 counts as (
-    select * from municipal_counts
-    union all
-    select * from group_counts
+    select * from marts.area_month_counts
 ),
 
 final as (
-    select area_code, month, 'long_term_unemployed' as indicator,
-        long_term_unemployed::double as value
-    from counts
-    union all
-    select area_code, month, 'ltu_in_services', ltu_in_services::double
-    from counts
-    union all
-    -- aktivointiaste: 100 × palveluissa / (pitkäaikaistyöttömät + palveluissa)
-    select area_code, month, 'ltu_activation_rate_pct',
-        100.0 * ltu_in_services / nullif(ltu_4253 + ltu_in_services, 0)
-    from counts
+    select *
+    from (
+        select
+            area_code,
+            month,
+            jobseekers,
+            unemployed,
+            long_term_unemployed,
+            pilot_clients,
+            ltu_in_services,
+            -- pitkäaikaistyöttömien aktivointiaste (TEM 4253)
+            marts.activation_rate_pct(ltu_in_services, ltu_4253) as ltu_activation_rate_pct,
+            spells_started,
+            inflow_3m,
+            inflow_6m,
+            inflow_12m,
+            -- virta yli k kk työttömyyteen / k kk aiemmin alkaneet työttömyysjaksot
+            marts.pct(inflow_3m, started_3m_before) as inflow_3m_ratio_pct,
+            marts.pct(inflow_6m, started_6m_before) as inflow_6m_ratio_pct,
+            marts.pct(inflow_12m, started_12m_before) as inflow_12m_ratio_pct,
+            in_services,
+            -- aktivointiaste (StatFin 12u4)
+            marts.activation_rate_pct(in_services, unemployed_12u4) as activation_rate_pct,
+            -- työttömyysaste: työttömät työnhakijat / työvoima (StatFin 12r5)
+            marts.pct(unemployed_12r5, labour_force) as unemployment_rate_pct,
+            vacancies
+        from counts
+    )
+    unpivot include nulls (value for indicator in (columns(* exclude (area_code, month))))
+),
+
+sources as (
+    select * from (values
+        ('jobseekers', 'TEM 1208'), ('unemployed', 'TEM 1208'),
+        ('long_term_unemployed', 'TEM 1208'), ('pilot_clients', 'TEM 1208'),
+        ('ltu_in_services', 'TEM 4253'), ('ltu_activation_rate_pct', 'TEM 4253'),
+        ('spells_started', 'TEM 1356'), ('inflow_3m', 'TEM 1356'), ('inflow_6m', 'TEM 1356'),
+        ('inflow_12m', 'TEM 1356'), ('inflow_3m_ratio_pct', 'TEM 1356'),
+        ('inflow_6m_ratio_pct', 'TEM 1356'), ('inflow_12m_ratio_pct', 'TEM 1356'),
+        ('in_services', 'StatFin 12u4'), ('activation_rate_pct', 'StatFin 12u4'),
+        ('unemployment_rate_pct', 'StatFin 12r5'), ('vacancies', 'StatFin 12r5')
+    ) as t(indicator, source)
 )
 
-select * from final
+select final.area_code, final.month, final.indicator, final.value::double as value,
+    sources.source
+from final
+join sources using (indicator)
 order by area_code, indicator, month

@@ -1,0 +1,111 @@
+"""The audit schema: what each run used and made, and how to trace a number to its cells.
+
+``audit.load_log`` (written by the raw layer) says which file was loaded when, with its hash;
+``audit.runs`` records every published run: its id, time, the code version, the hashes of
+the input files, and a checksum of each mart in its row order — two runs on the same inputs
+must give the same checksums. ``sql/audit/*.sql`` defines the lineage views and macros.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .models import SQL_DIR, document
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+RUNS_DDL = """
+create table if not exists audit.runs (
+    run_id VARCHAR NOT NULL,
+    published_at TIMESTAMP NOT NULL,
+    code_version VARCHAR NOT NULL,
+    input_files JSON NOT NULL,     -- [{file, file_sha256, family}] the marts were built from
+    mart_checksums JSON NOT NULL,  -- {table: md5 of its rows in order}
+    mart_rows JSON NOT NULL        -- {table: row count}
+)"""
+RUNS_DOC = {
+    "run_id": "Ajo — the Dagster run that published this warehouse.",
+    "published_at": "Julkaistu — when the run published (UTC).",
+    "code_version": "Koodiversio — git commit of the pipeline (or a hash of its source files).",
+    "input_files": "Syötetiedostot — every raw file in the warehouse, with its SHA-256 and family.",
+    "mart_checksums": "Tarkistussummat — md5 over each mart's rows in their order; equal inputs "
+                      "give equal checksums.",
+    "mart_rows": "Rivimäärät — row count of each mart.",
+}
+
+
+def code_version() -> str:
+    """The git commit (with '+dirty' for local changes), else a hash of the source files."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PACKAGE_DIR,
+                              capture_output=True, text=True, timeout=5)
+        if head.returncode == 0:
+            dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=PACKAGE_DIR,
+                                   capture_output=True, text=True, timeout=5).stdout.strip()
+            return head.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    h = hashlib.sha256()
+    for p in sorted(PACKAGE_DIR.rglob("*")):
+        if p.suffix in (".py", ".sql", ".yml") and "__pycache__" not in p.parts:
+            h.update(p.relative_to(PACKAGE_DIR).as_posix().encode())
+            h.update(p.read_bytes())
+    return "src-" + h.hexdigest()[:12]
+
+
+def mart_tables(con) -> list[str]:
+    rows = con.execute("select table_name from duckdb_tables() where schema_name = 'marts' "
+                       "and database_name = current_database() order by table_name").fetchall()
+    return [f"marts.{r[0]}" for r in rows]
+
+
+def checksum(con, table: str) -> str:
+    """md5 over the table's rows in their stored order (the order the model wrote them)."""
+    return con.execute(f"select coalesce(md5(string_agg(cast(t as varchar), chr(10) "
+                       f"order by rowid)), md5('')) from {table} as t").fetchall()[0][0]
+
+
+def input_files(con) -> list[dict]:
+    """Every raw file currently in the warehouse, from the raw tables' lineage columns."""
+    tables = con.execute(
+        "select distinct table_schema || '.' || table_name from information_schema.columns "
+        "where table_schema = 'raw' and column_name = 'file_sha256' order by 1").fetchall()
+    files: dict[tuple[str, str], str] = {}
+    for (t,) in tables:
+        for f, sha in con.execute(f"select distinct file, file_sha256 from {t}").fetchall():
+            files[(f, sha)] = t
+    return [{"file": f, "file_sha256": s, "table": t} for (f, s), t in sorted(files.items())]
+
+
+def record_run(con, run_id: str) -> dict:
+    """Append this run to ``audit.runs`` and return what was recorded."""
+    con.execute("create schema if not exists audit")
+    con.execute(RUNS_DDL)
+    document(con, "audit.runs", "One row per published run: what it read and what it made.",
+             RUNS_DOC)
+    marts = mart_tables(con)
+    row = {
+        "run_id": run_id,
+        "published_at": datetime.now(UTC).replace(tzinfo=None),
+        "code_version": code_version(),
+        "input_files": input_files(con),
+        "mart_checksums": {t: checksum(con, t) for t in marts},
+        "mart_rows": {t: con.execute(f"select count(*) from {t}").fetchall()[0][0]
+                      for t in marts},
+    }
+    con.execute("insert into audit.runs values (?, ?, ?, ?, ?, ?)",
+                [row["run_id"], row["published_at"], row["code_version"],
+                 json.dumps(row["input_files"]), json.dumps(row["mart_checksums"]),
+                 json.dumps(row["mart_rows"])])
+    return row
+
+
+def create_audit_views(con) -> None:
+    """Run ``sql/audit/*.sql``: lineage views and macros for auditors."""
+    con.execute("create schema if not exists audit")
+    for path in sorted((SQL_DIR / "audit").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))

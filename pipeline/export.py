@@ -1,0 +1,100 @@
+"""``python -m pipeline export``: the report's figures from the published warehouse.
+
+Reads ``<marts-dir>/indicators.duckdb`` read-only (the pipeline is not rerun) and writes, for
+the pilot area (kuntakokeilualue, default) or one municipality (kunta, ``--area KU564``),
+each figure as PNG, SVG, PDF and CSV, all of them in ``figures.pdf`` and ``figures.xlsx``.
+A municipality's files go under ``<out>/<area_code>/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import areas
+
+LANGS = ("fi", "en")
+
+
+def _split(values: list[str] | None) -> list[str]:
+    # Accept `--figure a b`, `--figure a --figure b` and `--figure a,b` (same for --format).
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+def _area_code(text: str) -> str:
+    """'pilot_area', 'KU564', 'ku564', '564' or '564 Oulu' -> the mart's area code."""
+    text = text.strip()
+    if text.lower() == areas.PILOT_AREA:
+        return areas.PILOT_AREA
+    if text in areas.AREA_GROUPS:
+        return text
+    try:
+        return areas.municipality_code(text)
+    except ValueError:
+        return text  # not a code we know: area_has_data says so
+
+
+def cmd_export(args) -> int:
+    from .charts import figures, outputs
+    from .warehouse import connect_published
+
+    wanted = _split(args.figure) or list(figures.FIGURES)
+    unknown = [f for f in wanted if f not in figures.FIGURES]
+    if unknown:
+        print(f"error: unknown figure {', '.join(unknown)}; known: "
+              f"{', '.join(figures.FIGURES)}", file=sys.stderr)
+        return 2
+    formats = _split(args.format) or list(outputs.FORMATS)
+    bad = [f for f in formats if f not in outputs.FORMATS]
+    if bad:
+        print(f"error: unknown format {', '.join(bad)}; known: {', '.join(outputs.FORMATS)}",
+              file=sys.stderr)
+        return 2
+    area = _area_code(args.area)
+    try:
+        con = connect_published(args.marts_dir)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        if not figures.area_has_data(con, area):
+            print(f"error: no data for area {args.area!r} in the published warehouse "
+                  f"({args.marts_dir}); areas are pilot_area or municipality codes "
+                  "such as KU564", file=sys.stderr)
+            return 2
+        written = outputs.write_all(con, args.out, area, wanted, formats, args.lang)
+    finally:
+        con.close()
+    for fid in written.skipped:
+        print(f"skipped {fid}: no data for {area}", file=sys.stderr)
+    if not written.paths:
+        print(f"error: none of the figures asked for has data for {area}", file=sys.stderr)
+        return 2
+    for path in written.paths:
+        print(f"wrote {path}")
+    return 0
+
+
+def add_export_parser(subparsers) -> None:
+    """Register ``export`` on the CLI's subparsers (called from ``pipeline.__main__``)."""
+    from .charts.outputs import FORMATS
+
+    p = subparsers.add_parser(
+        "export", help="write the report's figures from the published warehouse",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--figure", action="extend", nargs="+", metavar="ID",
+                   help="only this figure (kuvio_1 … kuvio_11, kuntaosuus); repeatable or "
+                        "comma separated; default all")
+    p.add_argument("--area", default=areas.PILOT_AREA,
+                   help="pilot_area (default) or a municipality code such as KU564")
+    p.add_argument("--format", action="extend", nargs="+", metavar="LIST",
+                   help=f"comma separated, of {','.join(FORMATS)}; default all")
+    p.add_argument("--out", type=Path, default=Path("reports"),
+                   help="folder to write into (default reports); a municipality's files "
+                        "go into <out>/<area_code>/")
+    p.add_argument("--marts-dir", type=Path, default=Path("data/marts"),
+                   help="folder of the published indicators.duckdb (default data/marts)")
+    p.add_argument("--lang", choices=LANGS, default="fi",
+                   help="language of titles and labels (default fi)")
+    p.set_defaults(func=cmd_export)

@@ -1,0 +1,50 @@
+-- One row per area, sex, age group and month: StatFin table 12u4, unemployed jobseekers and
+-- those in services on the count day, and the published activation rate (newest file wins).
+with
+
+cells as (
+    select * from raw.statfin_12u4
+),
+
+files as (
+    select load_id, file, file_sha256, last_updated from raw.statfin_files
+),
+
+ranked as (
+    select
+        cells.*,
+        row_number() over (
+            partition by cells.area_code, cells.sex, cells.age_group, cells.month,
+                cells.content_code
+            order by files.last_updated desc nulls last, cells.file desc
+        ) as vintage_rank
+    from cells
+    join files using (load_id, file, file_sha256)
+),
+
+current as (
+    select * from ranked where vintage_rank = 1
+),
+
+final as (
+    select
+        area_code,
+        sex,
+        age_group,
+        make_date(cast(left(month, 4) as integer), cast(right(month, 2) as integer), 1) as month,
+        max(value) filter (where content_code = 'TYOTTOMATLOPUSSA') as unemployed,
+        max(value) filter (where content_code = 'PALVELUISSAYHTEENSA') as in_services,
+        max(value) filter (where content_code = 'AKTASTE') as activation_rate_pct_published,
+        max(value) filter (where content_code = 'TVKOULUTUSLOP') as in_labour_market_training,
+        max(value) filter (where content_code = 'VALMENNUSLOP') as in_coaching,
+        max(value) filter (where content_code = 'TYOLLISTETTYLOP') as in_subsidised_work,
+        max(value) filter (where content_code = 'KOKEILULOP') as in_work_trial,
+        max(value) filter (where content_code = 'VUORVAPLOP') as in_job_alternation,
+        max(value) filter (where content_code = 'KUNTTYOLOP') as in_rehabilitative_work,
+        max(value) filter (where content_code = 'OMAEHTLOP') as in_self_motivated_study
+    from current
+    group by area_code, sex, age_group, month
+)
+
+select * from final
+order by area_code, sex, age_group, month
