@@ -3,6 +3,7 @@
     run      materialize every asset headless, in process, through Dagster
     verify      compare the published marts with the report's published figures
     load        load one raw file into a DuckDB file's raw schema and say what it held
+    export      render the report's figures from the published warehouse
     sql         run a read-only query on the published warehouse
     dictionary  write the data dictionary (Markdown) from the warehouse's comments
 """
@@ -165,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("file", type=Path)
     load.add_argument("--db", type=Path, default=Path("inspect.duckdb"))
     load.set_defaults(func=cmd_load)
+
+    from .export import add_export_parser
+
+    add_export_parser(sub)
 
     sql = sub.add_parser("sql", help="run a read-only query on the published warehouse")
     sql.add_argument("query")
