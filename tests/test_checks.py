@@ -1,0 +1,88 @@
+"""Every data-quality check passes on the bundled data and fails on data that breaks it.
+
+Each check (pipeline/sql/checks/*.sql) is a query returning offending rows. On a copy of a
+real published warehouse it returns none; after one targeted corruption it returns some —
+so no check is one that cannot fail. A new check needs an entry in CORRUPTIONS.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import duckdb
+import pytest
+from conftest import ROOT
+
+from pipeline.models import all_checks
+from pipeline.runner import run_pipeline
+
+M = "month = '2022-05-01'"
+CORRUPTIONS = {
+    "indicators_monthly__unique_keys":
+        "insert into marts.indicators_monthly select * from marts.indicators_monthly limit 1",
+    "indicators_monthly__every_month":
+        f"delete from marts.indicators_monthly where area_code = 'KU564' "
+        f"and indicator = 'vacancies' and {M}",
+    "indicators_monthly__counts_non_negative":
+        f"update marts.indicators_monthly set value = -1 where area_code = 'KU072' "
+        f"and indicator = 'jobseekers' and {M}",
+    "indicators_monthly__groups_sum_members":
+        f"update marts.indicators_monthly set value = value + 1 where area_code = 'pilot_area' "
+        f"and indicator = 'unemployed' and {M}",
+    "indicators_monthly__ltu_within_unemployed":
+        f"update marts.indicators_monthly set value = 999999 where area_code = 'KU072' "
+        f"and indicator = 'long_term_unemployed' and {M}",
+    "stg_tem_1208__ltu_within_unemployed":
+        f"update staging.stg_tem_1208 set long_term_unemployed = unemployed + 1 "
+        f"where municipality_code = 'KU244' and {M}",
+    "stg_tem_1208__agrees_with_12r5":
+        f"update staging.stg_tem_1208 set jobseekers = jobseekers + 1 "
+        f"where municipality_code = 'KU244' and {M}",
+    "stg_tem_4253__published_rate_matches":
+        f"update staging.stg_tem_4253 set ltu_activation_rate_pct_published = "
+        f"ltu_activation_rate_pct_published + 0.2 where municipality_code = 'KU244' and {M}",
+    "stg_tem_4253__ltu_equals_1208":
+        f"update staging.stg_tem_4253 set long_term_unemployed = long_term_unemployed + 1 "
+        f"where municipality_code = 'KU244' and {M}",
+    "stg_statfin_12u4__published_rate_matches":
+        f"update staging.stg_statfin_12u4 set activation_rate_pct_published = "
+        f"activation_rate_pct_published + 0.2 where area_code = 'KU564' and sex = 'SSS' "
+        f"and age_group = 'SSS' and {M}",
+    "stg_statfin_12r5__published_rate_matches":
+        f"update staging.stg_statfin_12r5 set unemployment_rate_pct_published = "
+        f"unemployment_rate_pct_published + 0.2 where area_code = 'KU564' and {M}",
+    "stg_kela_municipal_share__total_equals_day_classes":
+        f"update staging.stg_kela_municipal_share set municipal_share_eur = "
+        f"municipal_share_eur + 1 where municipality_code = 'KU564' and {M}",
+    "area_month_counts__inflow_within_lagged_starts":
+        f"update marts.area_month_counts set inflow_3m = started_3m_before + 1 "
+        f"where area_code = 'KU564' and {M}",
+}
+CHECKS = {f"{c.model}__{c.name}": c for c in all_checks()}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    base = tmp_path_factory.mktemp("checks")
+    raw = base / "raw"
+    shutil.copytree(ROOT / "data" / "raw", raw)
+    out = io.StringIO()
+    assert run_pipeline(str(raw), str(base / "marts"), str(base / "reports"), out=out) == 0, out.getvalue()
+    return base / "marts" / "indicators.duckdb"
+
+
+def test_every_check_has_a_corruption():
+    assert sorted(CHECKS) == sorted(CORRUPTIONS)
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPTIONS))
+def test_check_passes_on_bundled_data_and_fails_on_corrupted(warehouse, tmp_path, name):
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse, db)
+    con = duckdb.connect(str(db))
+    sql = CHECKS[name].sql
+    assert con.sql(sql).fetchall() == []
+    con.execute(CORRUPTIONS[name])
+    offending = con.sql(sql).fetchall()
+    assert len(offending) >= 1, name
