@@ -106,18 +106,18 @@ def cmd_sql(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        rel = con.sql(args.query)
-        if rel is None:  # a statement without a result (SET, PRAGMA …)
-            return 0
         if args.csv:
             import csv
 
+            res = con.execute(args.query)
             w = csv.writer(sys.stdout, lineterminator="\n")
-            w.writerow(rel.columns)
-            for batch in iter(lambda: rel.fetchmany(10_000), []):
+            w.writerow([d[0] for d in res.description or []])
+            for batch in iter(lambda: res.fetchmany(10_000), []):
                 w.writerows(batch)
         else:
-            rel.show(max_rows=args.max_rows, max_width=10_000)
+            rel = con.sql(args.query)
+            if rel is not None:  # None: a statement without a result (SET, PRAGMA …)
+                rel.show(max_rows=args.max_rows, max_width=10_000)
     except duckdb.Error as e:
         # The file is opened read-only: DuckDB refuses every write with this error.
         msg = str(e).splitlines()[0]

@@ -14,6 +14,8 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
+
 from .models import SQL_DIR, document
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -105,7 +107,15 @@ def record_run(con, run_id: str) -> dict:
 
 
 def create_audit_views(con) -> None:
-    """Run ``sql/audit/*.sql``: lineage views and macros for auditors."""
+    """Run ``sql/audit/*.sql`` (lineage, revisions) and comment the audit schema from
+    ``sql/audit/docs.yml``."""
     con.execute("create schema if not exists audit")
     for path in sorted((SQL_DIR / "audit").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
+    docs = yaml.safe_load((SQL_DIR / "audit" / "docs.yml").read_text(encoding="utf-8"))
+    for table, doc in docs.items():
+        exists = con.execute("select count(*) from duckdb_columns() where schema_name = ? "
+                             "and table_name = ? and database_name = current_database()",
+                             table.split(".")).fetchall()[0][0]
+        if exists:
+            document(con, table, doc.get("description", ""), doc.get("columns") or {})

@@ -2,7 +2,9 @@
 
 A source family (TEM reports, StatFin PX, Kela CSV) is loaded as one transaction: every file
 of the family loads whole, or the family's raw tables stay as they were. A file whose name
-and content hash are already loaded is not read again.
+and content hash are already loaded is not read again; new content under a known name is
+loaded beside the old version (a vintage), and a file removed from the folder is removed
+from the raw tables with all its versions.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ create table if not exists audit.load_log (
     file_sha256 VARCHAR NOT NULL,
     detail VARCHAR,          -- what the file was recognised as (report number, table id)
     rows BIGINT,
-    status VARCHAR NOT NULL, -- loaded, unchanged, removed, failed
+    status VARCHAR NOT NULL, -- loaded, new version, removed, failed
     error VARCHAR
 )"""
 
@@ -107,23 +109,26 @@ def load_family(con, raw_dir: Path, family: str, found: Scan | None = None) -> F
     result = FamilyLoad(family, unrecognised=found.unrecognised)
     files = [(RawFile.of(p, raw_dir), detail) for p, detail in found.by_family[family]]
     present = _loaded_files(con, fam)
+    present_paths = {rel for rel, _sha in present}
     con.execute("begin transaction")
     try:
         wanted = {rf.rel_path: rf.sha256 for rf, _ in files}
-        for rel, sha in present.items():
-            if wanted.get(rel) != sha:
-                for table in fam.tables:
-                    con.execute(f"delete from {table} where file = ?", [rel])
-                if rel not in wanted:
-                    result.removed.append(rel)
-                    _log(con, ctx, family, rel, sha, None, None, "removed", None)
+        # A file gone from the folder takes all its versions with it.
+        for rel in sorted(present_paths - set(wanted)):
+            for table in fam.tables:
+                con.execute(f"delete from {table} where file = ?", [rel])
+            result.removed.append(rel)
+            _log(con, ctx, family, rel, "", None, None, "removed", None)
         for rf, detail in files:
-            if present.get(rf.rel_path) == rf.sha256:
+            if (rf.rel_path, rf.sha256) in present:
                 result.unchanged.append(rf.rel_path)
                 continue
+            # New content under a known name is a new vintage: the old version's rows stay
+            # (audit.revisions compares them); staging takes the newest.
+            status = "new version" if rf.rel_path in present_paths else "loaded"
             summary = fam.load(con, rf, ctx)
             rows = getattr(summary, "cells", None) or getattr(summary, "rows", None)
-            _log(con, ctx, family, rf.rel_path, rf.sha256, str(detail), rows, "loaded", None)
+            _log(con, ctx, family, rf.rel_path, rf.sha256, str(detail), rows, status, None)
             result.loaded.append({"file": rf.rel_path, "detail": str(detail), "rows": rows,
                                   "summary": summary})
         con.execute("commit")
@@ -137,15 +142,15 @@ def load_family(con, raw_dir: Path, family: str, found: Scan | None = None) -> F
     return result
 
 
-def _loaded_files(con, fam: Family) -> dict[str, str]:
-    """file -> sha256 of what the family's first raw table holds now."""
+def _loaded_files(con, fam: Family) -> set[tuple[str, str]]:
+    """(file, sha256) of every version the family's first raw table holds now."""
     schema, table = fam.tables[0].split(".")
     exists = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, table]).fetchall()[0][0]
     if not exists:
-        return {}
-    return dict(con.execute(f"select distinct file, file_sha256 from {fam.tables[0]}").fetchall())
+        return set()
+    return set(con.execute(f"select distinct file, file_sha256 from {fam.tables[0]}").fetchall())
 
 
 def _log(con, ctx, family, file, sha, detail, rows, status, error) -> None:

@@ -426,8 +426,10 @@ def _insert(con, raw: RawFile, ctx: LoadContext) -> None:
             "place",
         ]
     )
-    # A reload of the same file replaces its rows, so running the pipeline twice is harmless.
-    con.execute(f"delete from {TABLE} where file = $file", {"file": raw.rel_path})
+    # A reload of the same content replaces its rows, so running twice is harmless; another
+    # version of the file (other content) stays as an earlier vintage.
+    con.execute(f"delete from {TABLE} where file = $file and file_sha256 = $sha",
+                {"file": raw.rel_path, "sha": raw.sha256})
     con.execute(
         f"""
         insert into {TABLE} ({", ".join(target)})

@@ -44,6 +44,7 @@ totals as (
 day_classes as (
 
     select
+        load_id,
         file,
         municipality_code,
         month,
@@ -58,7 +59,7 @@ day_classes as (
         any_value(kunta_osuus_eur) filter (where tyomarkkinatukipaiva_luokka = '1000 tai yli') as share_1000_plus_eur
     from monthly
     where tyomarkkinatukipaiva_luokka in ('300-499', '500-999', '1000 tai yli')
-    group by file, municipality_code, month
+    group by load_id, file, municipality_code, month
 
 ),
 
@@ -86,7 +87,8 @@ final as (
         totals.place
     from totals
     left join day_classes
-        on day_classes.file = totals.file
+        on day_classes.load_id = totals.load_id
+        and day_classes.file = totals.file
         and day_classes.municipality_code = totals.municipality_code
         and day_classes.month = totals.month
 

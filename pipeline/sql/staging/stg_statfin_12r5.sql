@@ -15,7 +15,7 @@ ranked as (
         cells.*,
         row_number() over (
             partition by cells.area_code, cells.month, cells.content_code
-            order by files.last_updated desc nulls last, cells.file desc
+            order by files.last_updated desc nulls last, cells.loaded_at desc, cells.file desc
         ) as vintage_rank
     from cells
     join files using (load_id, file, file_sha256)

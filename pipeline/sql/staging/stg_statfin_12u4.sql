@@ -16,7 +16,7 @@ ranked as (
         row_number() over (
             partition by cells.area_code, cells.sex, cells.age_group, cells.month,
                 cells.content_code
-            order by files.last_updated desc nulls last, cells.file desc
+            order by files.last_updated desc nulls last, cells.loaded_at desc, cells.file desc
         ) as vintage_rank
     from cells
     join files using (load_id, file, file_sha256)

@@ -16,7 +16,7 @@ ranked as (
         files.extracted_on,
         row_number() over (
             partition by cells.report, cells.area, cells.month, cells.breakdown, cells.measure
-            order by files.extracted_on desc nulls last, cells.file desc
+            order by files.extracted_on desc nulls last, cells.loaded_at desc, cells.file desc
         ) as vintage_rank
     from cells
     join files using (load_id, file, file_sha256)
