@@ -10,6 +10,7 @@ from the raw tables with all its versions.
 from __future__ import annotations
 
 import uuid
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -84,8 +85,31 @@ def scan(raw_dir: Path) -> Scan:
                 out.by_family[fam.name].append((path, detail))
                 break
         else:
-            out.unrecognised.append(path.relative_to(raw_dir).as_posix())
+            rel = path.relative_to(raw_dir).as_posix()
+            if problem := _broken(path):
+                # A damaged download must not be skipped quietly as "some other file".
+                raise RawInputError(rel, None, problem)
+            out.unrecognised.append(rel)
     return out
+
+
+def _broken(path: Path) -> str | None:
+    """Why a file that no family recognised cannot be what its name says, if it cannot."""
+    if path.stat().st_size == 0:
+        return "the file is empty"
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        if not zipfile.is_zipfile(path):
+            return "has an .xlsx name but is not a readable Excel workbook"
+        try:
+            with zipfile.ZipFile(path) as z:
+                if "xl/workbook.xml" not in z.namelist():
+                    return "is a zip file but not an Excel workbook (no xl/workbook.xml)"
+        except zipfile.BadZipFile as e:
+            return f"not a readable Excel workbook ({e})"
+    if suffix == ".px":
+        return "has a .px name but no PC-Axis header (TABLEID, STUB/HEADING, DATA) was found"
+    return None
 
 
 @dataclass

@@ -38,9 +38,9 @@ def _raw_asset(family: str):
     )
     def _load(context: AssetExecutionContext, duckdb: DuckDBResource,
               paths: PipelinePaths) -> MaterializeResult:
-        found = scan(paths.raw)
         with duckdb.get_connection() as con:
             try:
+                found = scan(paths.raw)
                 result = load_family(con, paths.raw, family, found)
             except RawInputError as e:
                 raise Failure(description=str(e), metadata={"file": e.file,
