@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster
+PORT ?= 3000
 
-.PHONY: run test dev verify lint sample clean
+.PHONY: run test dev serve verify lint sample clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +24,28 @@ verify: $(STAMP)  ## the published marts against the report's figures
 	$(PY) -m pipeline verify
 
 dev: $(STAMP)  ## the Dagster UI on http://127.0.0.1:3000
-	@mkdir -p $(DAGSTER_HOME) && test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	@$(PY) -c 'from pipeline.__main__ import dagster_home; dagster_home()'  # dagster.yaml
 	$(VENV)/bin/dagster dev -m pipeline.definitions -h 127.0.0.1 -p 3000
+
+# The webserver and the daemon (schedules, sensors, the run queue) together, on 127.0.0.1.
+# exec: make's shell becomes dagster itself, so Ctrl-C and a SIGTERM sent to make (which
+# passes it on) reach it, and it stops both. SIGINT is reset to its default first: a make
+# started in the background of a script inherits SIGINT ignored, and dagster maps SIGTERM to
+# whatever SIGINT does.
+serve: $(STAMP)  ## the Dagster webserver and daemon on http://127.0.0.1:$(PORT), Ctrl-C stops
+	@$(PY) -c 'from pipeline.__main__ import dagster_home; dagster_home()'  # dagster.yaml
+	exec $(PY) -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+	  $(VENV)/bin/dagster dev -m pipeline.definitions -h 127.0.0.1 -p $(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 sample: $(STAMP)  ## regenerate the bundled synthetic raw files (seeded: same bytes each time)
 	$(PY) -m pipeline.sample --out data/raw
+
+.PHONY: bench
+bench: $(STAMP)  ## whole-country benchmark (a few minutes): prints a table, writes docs/benchmarks.md
+	$(PY) -m benchmarks.bench --write docs/benchmarks.md
 
 clean:
 	rm -rf data/marts/indicators.duckdb data/marts/.work reports/*.png reports/*.svg reports/*.pdf

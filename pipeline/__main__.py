@@ -16,7 +16,22 @@ import sys
 import time
 from pathlib import Path
 
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+# The Dagster instance's settings. Telemetry off. One writer on the working database: every
+# asset that writes it is in the pool "warehouse_writer", and a pool without a limit of its
+# own gets default_limit, so a second run's writing steps wait for the slot instead of
+# failing on DuckDB's file lock; run monitoring frees the slots of runs that ended.
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1
+    granularity: op
+run_monitoring:
+  enabled: true
+  free_slots_after_run_end_seconds: 60
+"""
+PREVIOUS_DAGSTER_YAMLS = ("telemetry:\n  enabled: false\n",)  # upgraded when found
 
 
 def dagster_home() -> Path:
@@ -25,7 +40,7 @@ def dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster").resolve()
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
-    if not cfg.exists():
+    if not cfg.exists() or cfg.read_text() in PREVIOUS_DAGSTER_YAMLS:
         cfg.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
@@ -36,7 +51,8 @@ def cmd_run(args) -> int:
     dagster_home()
     from .runner import run_pipeline
 
-    return run_pipeline(str(args.raw_dir), str(args.marts_dir), str(args.reports_dir))
+    return run_pipeline(str(args.raw_dir), str(args.marts_dir), str(args.reports_dir),
+                        changed_only=args.changed_only)
 
 
 def cmd_verify(args) -> int:
@@ -154,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
     run.add_argument("--marts-dir", type=Path, default=Path("data/marts"))
     run.add_argument("--reports-dir", type=Path, default=Path("reports"))
+    run.add_argument("--changed-only", action="store_true",
+                     help="recompute only what depends on raw files that changed since the "
+                          "published run (everything if there is none, or the code changed)")
     run.set_defaults(func=cmd_run)
 
     ver = sub.add_parser("verify", help="compare the published marts with the report")

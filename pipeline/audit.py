@@ -83,10 +83,25 @@ def input_files(con) -> list[dict]:
     return [{"file": f, "file_sha256": s, "table": t} for (f, s), t in sorted(files.items())]
 
 
-def record_run(con, run_id: str) -> dict:
-    """Append this run to ``audit.runs`` and return what was recorded."""
+def record_run(con, run_id: str, published: Path | None = None) -> dict:
+    """Append this run to ``audit.runs`` and return what was recorded.
+
+    A run killed after writing its row but before publishing left a row for a run that never
+    published: rows absent from the currently published file are dropped first.
+    """
     con.execute("create schema if not exists audit")
     con.execute(RUNS_DDL)
+    if published is not None and Path(published).exists():
+        con.execute(f"attach '{published}' as published_now (read_only)")
+        try:
+            has_runs = con.execute(
+                "select count(*) from duckdb_tables() where database_name = 'published_now' "
+                "and schema_name = 'audit' and table_name = 'runs'").fetchall()[0][0]
+            if has_runs:
+                con.execute("delete from audit.runs where run_id not in "
+                            "(select run_id from published_now.audit.runs)")
+        finally:
+            con.execute("detach published_now")
     document(con, "audit.runs", "One row per published run: what it read and what it made.",
              RUNS_DOC)
     marts = mart_tables(con)

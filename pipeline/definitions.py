@@ -7,6 +7,7 @@ from pathlib import Path
 from dagster import Definitions
 from dagster_duckdb import DuckDBResource
 
+from .defs.automation import automation
 from .defs.ingest import raw_assets
 from .defs.publish import indicators_warehouse
 from .defs.reports import figure_assets
@@ -25,6 +26,7 @@ def build_defs(raw_dir: str = "data/raw", marts_dir: str = "data/marts",
             "duckdb": DuckDBResource(database=str(work_db)),
             "paths": PipelinePaths(raw_dir=raw_dir, marts_dir=marts_dir, reports_dir=reports_dir),
         },
+        **automation,  # jobs, schedules, sensors: the monthly run and the raw-folder sensor
     )
 
 

@@ -19,7 +19,8 @@ import yaml
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 SCHEMAS = ("staging", "marts")
 MACROS_SQL = SQL_DIR / "macros.sql"  # the indicators' formulas, defined once
-TABLE_REF = re.compile(r"\b(raw|staging|marts)\.([a-z_][a-z0-9_]*)\b")
+# schema.name not followed by "(": marts.pct(...) is a macro call, not a table.
+TABLE_REF = re.compile(r"\b(raw|staging|marts)\.([a-z_][a-z0-9_]*)\b(?!\s*\()")
 
 
 @dataclass(frozen=True)

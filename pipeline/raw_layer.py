@@ -40,8 +40,10 @@ FAMILIES: dict[str, Family] = {
     "statfin": Family("statfin", "Statistics Finland StatFin PX tables (12r5, 12u4, …)",
                       lambda p: (sniff_px(p) or {}).get("table_id"), load_px,
                       create_statfin_tables,
-                      ("raw.statfin_files", "raw.statfin_values", "raw.statfin_12r5",
-                       "raw.statfin_12u4")),
+                      # The tables keyed by file. The cells (raw.statfin_cells, .._symbols)
+                      # hang off raw.statfin_files.file_key; the views raw.statfin_12r5,
+                      # raw.statfin_12u4 … show them (pipeline/readers/px.py).
+                      ("raw.statfin_files", "raw.statfin_values", "raw.statfin_variables")),
     "tem": Family("tem", "TEM Työnvälitystilasto report exports (1208, 1356, 4253, TTV15)",
                   sniff_tem, load_tem, create_tem_tables,
                   ("raw.tem_report_cells", "raw.tem_report_files")),

@@ -1,72 +1,209 @@
-"""Headless runs: every asset materialized in process through Dagster, with a short summary.
+"""Headless runs: the assets materialized in process through Dagster, with live progress
+(asset i of n, rows, seconds) and a short summary.
 
-Runs are recorded in the Dagster instance (``$DAGSTER_HOME``), so the UI shows them too.
+Runs are recorded in the Dagster instance (``$DAGSTER_HOME``), so the UI shows them too,
+under the same job the schedule and the sensor start (``refresh_indicators``).
+
+Before a run: a run killed earlier (kill -9) is marked failed and its pool slot freed, and
+the temp files it left beside the published warehouse are removed (see
+``pipeline.defs.automation``); DuckDB replays the working database's WAL by itself.
+
+``changed_only``: recompute only the source families whose raw files differ from what the
+published warehouse (and the working database) were built from: their raw asset and
+everything downstream of it. Everything when there is nothing to compare with.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import DagsterEventType, DagsterInstance, materialize
+from dagster import (
+    AssetKey,
+    DagsterEventType,
+    DagsterInstance,
+    Definitions,
+    LoggerDefinition,
+)
 
+from .audit import code_version
 from .definitions import build_defs
+from .defs.automation import (
+    CHANGED_TAG,
+    REFRESH_JOB,
+    TRIGGER_TAG,
+    downstream_selection,
+    release_abandoned_runs,
+    remove_stale_temp_files,
+    run_tags_for_this_process,
+    stale_families,
+)
+from .defs.publish import PUBLISHED_KEY
 from .warehouse import published_path
 
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+PROGRESS_LOGGER = "progress"
 
 
-def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout) -> int:
-    """Materialize everything; print what was published and every failure. 0 = success."""
+def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout, *,
+                 changed_only: bool = False, selection: list[AssetKey] | None = None) -> int:
+    """Materialize the assets (all, ``selection``, or with ``changed_only`` those downstream
+    of changed files); print progress, what was published and every failure. 0 = success."""
     start = time.monotonic()
     defs = build_defs(raw_dir, marts_dir, reports_dir)
-    before = _mtime(published_path(Path(marts_dir)))
+    marts = Path(marts_dir)
+    published = published_path(marts)
     with DagsterInstance.get() as instance:
-        result = materialize(
-            list(defs.assets), resources=defs.resources, instance=instance,
-            run_config=QUIET_LOGS, raise_on_error=False,
+        for line in [*release_abandoned_runs(instance), *remove_stale_temp_files(marts)]:
+            print(f"recovered: {line}", file=out)
+        graph = defs.resolve_asset_graph()
+        everything = sorted(graph.materializable_asset_keys, key=lambda k: k.to_user_string())
+        keys, scope = selection, "selected"
+        if changed_only:
+            stale = stale_families(Path(raw_dir), marts, code_version=code_version())
+            if stale.families is None:
+                print(f"changed only: {stale.reason}; running everything", file=out)
+            elif not stale.families:
+                print(f"nothing changed since the published run {stale.published_run[:8]}: "
+                      f"{published} is up to date", file=out)
+                return 0
+            else:
+                for fam, why in sorted(stale.details.items()):
+                    print(f"changed: {fam} ({'; '.join(why)})", file=out)
+                keys, _checks = downstream_selection(stale.families, graph)
+                scope = "downstream of " + ", ".join(sorted(stale.families))
+        if keys is None:
+            keys, scope = everything, "everything"
+        tags = {**run_tags_for_this_process(), TRIGGER_TAG: "cli",
+                CHANGED_TAG: "all" if keys == everything else scope.split(" of ")[-1]}
+        run_id = str(uuid.uuid4())
+        progress = Progress(out, total=len(keys),
+                            names={k.to_python_identifier(): k.to_user_string() for k in keys})
+        print(f"run {run_id[:8]}: {len(keys)} of {len(everything)} assets ({scope})",
+              file=out, flush=True)
+        before = _mtime(published)
+        job = Definitions.merge(defs, Definitions(
+            loggers={PROGRESS_LOGGER: progress.logger_def()})).resolve_job_def(REFRESH_JOB)
+        result = job.execute_in_process(
+            instance=instance, run_config={"loggers": {PROGRESS_LOGGER: {}}},
+            raise_on_error=False, run_id=run_id, tags=tags,
+            asset_selection=None if keys == everything else keys,
         )
-    failures, checks, assets = [], {"passed": 0, "warned": 0, "failed": 0}, []
-    for ev in result.all_events:
-        if ev.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+    return progress.summary(result.success, published, before, Path(reports_dir),
+                            time.monotonic() - start, run_id, publishes=PUBLISHED_KEY in keys)
+
+
+@dataclass
+class Progress:
+    """Prints a line per materialized asset as it happens, and the summary at the end."""
+
+    out: object
+    total: int
+    names: dict[str, str] = field(default_factory=dict)  # step key -> asset key
+    done: int = 0
+    rows: dict[str, list] = field(default_factory=dict)   # step -> [(asset, rows)]
+    checks: dict[str, int] = field(default_factory=lambda: {"passed": 0, "warned": 0,
+                                                            "failed": 0})
+    errors: list[str] = field(default_factory=list)
+    failed: int = 0
+    reports: bool = False
+
+    def logger_def(self) -> LoggerDefinition:
+        handler = _EventHandler(self)
+
+        def _init(_context) -> logging.Logger:
+            log = logging.Logger("kuntakokeilu.progress", level=logging.DEBUG)
+            log.addHandler(handler)
+            return log
+
+        return LoggerDefinition(_init, description="One line per materialized asset.")
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
+
+    def event(self, ev) -> None:
+        t = ev.event_type
+        if t == DagsterEventType.ASSET_MATERIALIZATION:
             mat = ev.event_specific_data.materialization
             rows = mat.metadata.get("dagster/row_count")
-            assets.append((mat.asset_key.to_user_string(), rows.value if rows else None))
-        elif ev.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            self.rows.setdefault(ev.step_key, []).append(
+                (mat.asset_key.to_user_string(), rows.value if rows else None))
+        elif t == DagsterEventType.STEP_SUCCESS:
+            secs = ev.event_specific_data.duration_ms / 1000
+            for key, rows in self.rows.pop(ev.step_key, []):
+                self.done += 1
+                self.reports |= key.startswith("reports/")
+                shown = f"{rows:,} rows" if isinstance(rows, int) else ""
+                self._print(f"[{self.done:>{len(str(self.total))}}/{self.total}] "
+                            f"{key:<38} {shown:>14} {secs:6.1f} s")
+        elif t == DagsterEventType.ASSET_CHECK_EVALUATION:
             data = ev.event_specific_data
+            where = f"{data.asset_key.to_user_string()} {data.check_name}"
             if data.passed:
-                checks["passed"] += 1
-            elif data.severity.value == "WARN":
-                checks["warned"] += 1
-                failures.append(f"check warned: {data.asset_key.to_user_string()} "
-                                f"{data.check_name}")
+                self.checks["passed"] += 1
+                return
+            n = data.metadata.get("offending_rows")
+            detail = f" ({n.value} offending rows)" if n is not None else ""
+            if data.severity.value == "WARN":
+                self.checks["warned"] += 1
+                self.errors.append(f"check warned: {where}{detail}")
             else:
-                checks["failed"] += 1
-                failures.append(f"check failed: {data.asset_key.to_user_string()} "
-                                f"{data.check_name}")
-        elif ev.event_type == DagsterEventType.STEP_FAILURE:
+                self.checks["failed"] += 1
+                self.errors.append(f"check failed: {where}{detail}")
+            self._print(f"  {self.errors[-1]}")
+        elif t == DagsterEventType.STEP_FAILURE:
             err = ev.event_specific_data.error
             # A Failure raised by our code carries the plain message (file, place, problem).
             msg = err.message.strip().splitlines()[-1] if err else "unknown error"
-            failures.append(f"step failed: {ev.step_key}: {msg}")
-    for key, rows in assets:
-        shown = f"{rows:,} rows" if isinstance(rows, int) else ""
-        print(f"  materialized {key:<40} {shown}", file=out)
-    published = published_path(Path(marts_dir))
-    print(f"checks: {checks['passed']} passed, {checks['warned']} warned, "
-          f"{checks['failed']} failed", file=out)
-    for f in failures:
-        print(f"  {f}", file=out)
-    took = time.monotonic() - start
-    if result.success and _mtime(published) != before:
-        print(f"published {published}", file=out)
-        print(f"charts in {Path(reports_dir)}/", file=out)
-        print(f"run {result.run_id[:8]} succeeded in {took:.1f} s", file=out)
-        return 0
-    print(f"run {result.run_id[:8]} FAILED in {took:.1f} s; nothing was published"
-          + (f" ({published} is unchanged)" if before else ""), file=out)
-    return 1
+            name = self.names.get(ev.step_key, ev.step_key)
+            self.failed += 1
+            self.errors.append(f"step failed: {name}: {msg}")
+            self._print(f"  FAILED {name}: {msg}")
+
+    def summary(self, success: bool, published: Path, before, reports_dir: Path,
+                took: float, run_id: str, publishes: bool = True) -> int:
+        out = self.out
+        print(f"checks: {self.checks['passed']} passed, {self.checks['warned']} warned, "
+              f"{self.checks['failed']} failed", file=out)
+        for e in self.errors:
+            print(f"  {e}", file=out)
+        not_run = self.total - self.done - self.failed
+        if not_run and self.failed:
+            print(f"  {not_run} asset(s) not run: upstream of them failed", file=out)
+        if success and not publishes:
+            print(f"run {run_id[:8]} succeeded in {took:.1f} s ({self.done} of {self.total} "
+                  "assets; the selection does not include publishing)", file=out)
+            return 0
+        if success and _mtime(published) != before:
+            print(f"published {published}", file=out)
+            if self.reports:
+                print(f"charts in {reports_dir}/", file=out)
+            print(f"run {run_id[:8]} succeeded in {took:.1f} s "
+                  f"({self.done} of {self.total} assets)", file=out)
+            return 0
+        print(f"run {run_id[:8]} FAILED in {took:.1f} s; nothing was published"
+              + (f" ({published} is unchanged)" if before else ""), file=out)
+        return 1
+
+
+class _EventHandler(logging.Handler):
+    """Receives Dagster's log records as they happen; passes on those carrying an event."""
+
+    def __init__(self, progress: Progress):
+        super().__init__(level=logging.DEBUG)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None)
+        event = meta.get("dagster_event") if isinstance(meta, dict) else None
+        if event is not None:
+            try:
+                self.progress.event(event)
+            except Exception:  # progress output must never fail a run
+                self.handleError(record)
 
 
 def _mtime(path: Path) -> float | None:

@@ -77,7 +77,10 @@ def _dagster_home(tmp_path_factory):
     """The test session gets its own Dagster instance folder (telemetry off)."""
     home = tmp_path_factory.getbasetemp() / "dagster_home"
     home.mkdir(exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # The project's instance settings: telemetry off, one writer in the warehouse_writer pool.
+    from pipeline.__main__ import DAGSTER_YAML
+
+    (home / "dagster.yaml").write_text(DAGSTER_YAML)
     old = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
     yield home

@@ -66,7 +66,9 @@ def create_area_members(con) -> None:
         "create or replace table staging.area_members "
         "(area_code varchar, area_name varchar, municipality_code varchar)"
     )
-    con.executemany("insert into staging.area_members values (?, ?, ?)", areas.area_member_rows())
+    # The pilot area only: the hand-computed expectations below are about it.
+    rows = [r for r in areas.area_member_rows() if r[0] == areas.PILOT_AREA]
+    con.executemany("insert into staging.area_members values (?, ?, ?)", rows)
 
 
 def run_models(con) -> None:

@@ -543,3 +543,191 @@ def test_writer_refuses_wrong_data(tmp_path):
     with pytest.raises(ValueError, match="not a statistical symbol"):
         write_px(tmp_path / "c.px", data=[1, "x"], **kw)
     assert not list(tmp_path.iterdir())  # nothing half-written is left behind
+
+
+# --- narrow storage, views, removal, versions ------------------------------------------------
+
+def test_cells_are_stored_narrow_and_the_view_computes_the_codes(con):
+    """raw.statfin_cells holds (cell_key, value) per DATA cell, the symbols apart; the layout
+    (position, size, stride) is in raw.statfin_variables; the view's codes follow."""
+    s = load(con, FIXTURES / "two_stub_two_heading.px")
+    key = con.execute("SELECT file_key, dataset FROM raw.statfin_files").fetchall()
+    assert key == [(1, "12u4")]
+    assert columns(con, "raw.statfin_cells") == ["cell_key", "value"]
+    # A number cell is in raw.statfin_cells, a symbol cell in raw.statfin_symbols.
+    assert con.execute("SELECT count(*) FROM raw.statfin_cells").fetchone() == (24 - 5,)
+    assert dict(con.execute("SELECT symbol, count(*) FROM raw.statfin_symbols GROUP BY 1")
+                .fetchall()) == s.symbols
+    assert con.execute("SELECT min(cell_key), max(cell_key), count(DISTINCT cell_key) FROM "
+                       "(SELECT cell_key FROM raw.statfin_cells UNION ALL "
+                       "SELECT cell_key FROM raw.statfin_symbols)").fetchone() == (
+        10**12, 10**12 + 23, 24)
+    assert con.execute("SELECT variable, column_name, position, n_values, stride FROM "
+                       "raw.statfin_variables ORDER BY position").fetchall() == [
+        ("Alue", "area_code", 0, 2, 12), ("Sukupuoli", "sex", 1, 3, 4),
+        ("Kuukausi", "month", 2, 2, 2), ("Tiedot", "content_code", 3, 2, 1)]
+    # The same codes by hand from the layout: variable k's position is (i // stride) % n.
+    by_hand = con.execute("""
+        SELECT c.cell_key % 1000000000000 AS i, list(x.code ORDER BY v.position) AS codes
+        FROM (SELECT cell_key FROM raw.statfin_cells
+              UNION ALL SELECT cell_key FROM raw.statfin_symbols) AS c
+        JOIN raw.statfin_variables AS v ON v.file_key = c.cell_key // 1000000000000
+        JOIN raw.statfin_values AS x ON x.file_key = v.file_key AND x.variable = v.variable
+            AND x.position = (c.cell_key % 1000000000000 // v.stride) % v.n_values
+        GROUP BY ALL ORDER BY i""").fetchall()
+    view = con.execute("SELECT cell_index, [area_code, sex, month, content_code] "
+                       "FROM raw.statfin_12u4 ORDER BY cell_index").fetchall()
+    assert by_hand == view
+    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'raw' "
+                       "AND view_name = 'statfin_12u4'").fetchone() == (1,)
+
+
+def test_a_removed_file_leaves_no_cells(con, tmp_path):
+    """The raw layer deletes a removed file from the tables keyed by ``file``; its cells,
+    keyed by file_key, vanish from the views at once and from storage at the next load."""
+    from pipeline.raw_layer import FAMILIES
+    from pipeline.readers.px import create_statfin_tables
+
+    create_statfin_tables(con)
+    load(con, FIXTURES / "12r5_example.px")
+    load(con, FIXTURES / "new_names.px")
+    con.execute("BEGIN")
+    for table in FAMILIES["statfin"].tables:
+        con.execute(f"DELETE FROM {table} WHERE file = ?", ["12r5_example.px"])
+    con.execute("COMMIT")
+    assert con.execute("SELECT DISTINCT file FROM raw.statfin_12r5").fetchall() == [
+        ("new_names.px",)]
+    stored = ("SELECT (SELECT count(*) FROM raw.statfin_cells) + "
+              "(SELECT count(*) FROM raw.statfin_symbols)")
+    assert con.execute(stored).fetchone() == (54 + 8,)
+    create_statfin_tables(con)  # what the raw layer calls before each load of the family
+    assert con.execute(stored).fetchone() == (8,)
+    assert con.execute("SELECT count(*) FROM raw.statfin_symbols").fetchone() == \
+        con.execute("SELECT sum(symbols) FROM raw.statfin_files").fetchone()
+    # A new file gets a new key, never the removed one's.
+    load(con, FIXTURES / "12r5_example.px")
+    assert con.execute("SELECT file, file_key FROM raw.statfin_files ORDER BY file_key"
+                       ).fetchall() == [("new_names.px", 2), ("12r5_example.px", 3)]
+    assert cell(con, "raw.statfin_12r5", area_code="KU564", month="2024M11",
+                content_code="TYOTTOMATLOPUSSA") == (8567.0, None)
+
+
+def test_two_versions_of_a_file_are_both_kept(con, tmp_path):
+    """A new download under a known name is loaded beside the old one (a vintage): both are
+    in the view, told apart by load_id and file_sha256."""
+    path = tmp_path / "12r5.px"
+    path.write_bytes((FIXTURES / "12r5_example.px").read_bytes())
+    load(con, path, LoadContext("first", datetime(2026, 1, 1)))
+    path.write_bytes((FIXTURES / "12r5_example.px").read_bytes().replace(
+        b"8567 100560", b"8568 100560"))
+    load(con, path, LoadContext("second", datetime(2026, 2, 1)))
+    rows = con.execute("SELECT load_id, value FROM raw.statfin_12r5 WHERE area_code = 'KU564' "
+                       "AND month = '2024M11' AND content_code = 'TYOTTOMATLOPUSSA' "
+                       "ORDER BY load_id").fetchall()
+    assert rows == [("first", 8567.0), ("second", 8568.0)]
+    assert con.execute("SELECT count(DISTINCT file_sha256) FROM raw.statfin_12r5").fetchone() \
+        == (2,)
+
+
+def test_the_wide_layout_of_earlier_versions_is_replaced(con):
+    """A warehouse written by the wide-table reader (raw.statfin_12u4 a table, no file_key)
+    is converted: the old tables go, so every PX file loads again into the narrow ones."""
+    from pipeline.readers.px import create_statfin_tables
+
+    con.execute("CREATE SCHEMA raw")
+    con.execute("CREATE TABLE raw.statfin_12u4 (area_code VARCHAR, value DOUBLE, "
+                "file VARCHAR, file_sha256 VARCHAR)")
+    con.execute("CREATE TABLE raw.statfin_files (load_id VARCHAR, file VARCHAR, "
+                "file_sha256 VARCHAR)")
+    con.execute("INSERT INTO raw.statfin_files VALUES ('old', 'x.px', 'abc')")
+    create_statfin_tables(con)
+    assert con.execute("SELECT count(*) FROM raw.statfin_files").fetchone() == (0,)
+    assert con.execute("SELECT table_type FROM information_schema.tables WHERE "
+                       "table_schema = 'raw' AND table_name = 'statfin_12u4'").fetchone() == (
+        "VIEW",)
+    load(con, FIXTURES / "two_stub_two_heading.px")
+    assert con.execute("SELECT count(*) FROM raw.statfin_12u4").fetchone() == (24,)
+
+
+def test_known_tables_have_their_columns_before_any_file(con):
+    from pipeline.readers.px import create_statfin_tables
+
+    create_statfin_tables(con)
+    assert columns(con, "raw.statfin_12u4")[:6] == [
+        "area_code", "sex", "age_group", "month", "content_code", "value"]
+    assert con.execute("SELECT count(*) FROM raw.statfin_12u4").fetchone() == (0,)
+    assert con.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'statfin_12r5'"
+                       ).fetchone()[0].startswith("One row per DATA cell")
+
+
+# --- the tokeniser's two paths ---------------------------------------------------------------
+
+TOKENS = ['1', '-5', '.5', '"..."', '..', '"."', '-', '12.3', '+4', '1e3', '"-"', '0', '"..']
+
+
+@pytest.mark.parametrize("sep", [" ", "\n", "\r\n", "  \t", " \n "])
+def test_every_layout_of_blanks_gives_the_same_cells(sep):
+    """Single blanks take the short path; CRLF and runs of blanks the general one: the same
+    values, symbols and counts either way."""
+    buf = ("\n" + sep.join(TOKENS[:-1]) + sep).encode()
+    chunk = px_module._tokenise(buf, 100, True, key_base=5 * 10**12)
+    assert chunk.n == 12
+    numbers = [0, 1, 2, 7, 8, 9, 11]
+    assert chunk.cells.column("cell_key").to_pylist() == [5 * 10**12 + 100 + i
+                                                          for i in numbers]
+    assert chunk.cells.column("value").to_pylist() == [1.0, -5.0, 0.5, 12.3, 4.0, 1000.0, 0.0]
+    assert chunk.symbols.to_pylist() == [
+        {"cell_key": 5 * 10**12 + i, "symbol": s}
+        for i, s in ((103, "..."), (104, ".."), (105, "."), (106, "-"), (110, "-"))]
+    assert chunk.counts == {"...": 1, "..": 1, ".": 1, "-": 2}
+
+
+def test_a_quoted_number_takes_the_general_path():
+    chunk = px_module._tokenise(b'1 "2" 3 ', 0, True)
+    assert chunk.cells.column("value").to_pylist() == [1.0, 2.0, 3.0]
+    assert chunk.symbols is None
+
+
+@pytest.mark.parametrize("text,index,token", [
+    (b'1 2 .. "..." "...." 3 ', 4, "...."), (b'1 "."." 2 ', 1, '"."."'), (b"1 2 3x ", 2, "3x"),
+    (b"1 2 \xe4 ", 2, "\\xe4")])
+def test_bad_tokens_are_named_on_both_paths(text, index, token):
+    for variant in (text, text.replace(b" ", b"\r\n")):
+        with pytest.raises(px_module._BadToken) as e:
+            px_module._tokenise(variant, 10, True)
+        assert (e.value.index, e.value.text) == (10 + index, token), variant
+
+
+def test_cells_in_force_take_the_newest_file_cell_by_cell(con, tmp_path):
+    """audit.statfin_cells_in_force: with one file per table every cell is in force; with
+    several, the newest (LAST-UPDATED) wins where they overlap and the older file's other
+    cells stay in force."""
+    from pipeline.readers.px import create_statfin_tables
+
+    def write(name, months, value, updated):
+        codes = ["TYOTTOMATLOPUSSA", "TYOVOIMATK"]
+        write_px(tmp_path / name, table_id="12r5", matrix="m", title="t", contents="c",
+                 variables=[("Alue", ["KU564", "KU244"], ["Oulu", "Kempele"]),
+                            ("Kuukausi", months, months), ("Tiedot", codes, codes)],
+                 stub_names=["Alue", "Kuukausi"], heading_names=["Tiedot"],
+                 data=[value] * (2 * len(months) * 2), last_updated=updated)
+        return load(con, tmp_path / name)
+
+    create_statfin_tables(con)
+    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
+    lineage = (Path(px_module.__file__).parents[1] / "sql" / "audit" / "lineage.sql").read_text(
+        encoding="utf-8")
+    view = re.search(r"create or replace view audit\.statfin_cells_in_force as.*?;\n", lineage,
+                     re.S)
+    con.execute(view.group())
+    in_force = ("SELECT month, value, file FROM audit.statfin_cells_in_force WHERE "
+                "area_code = 'KU564' AND content_code = 'TYOTTOMATLOPUSSA' ORDER BY month")
+    write("old.px", ["2024M10", "2024M11", "2024M12"], 1, "20250101 08:00")
+    assert con.execute(in_force).fetchall() == [
+        ("2024M10", 1.0, "old.px"), ("2024M11", 1.0, "old.px"), ("2024M12", 1.0, "old.px")]
+    write("new.px", ["2024M12", "2025M01"], 2, "20250201 08:00")
+    assert con.execute(in_force).fetchall() == [
+        ("2024M10", 1.0, "old.px"), ("2024M11", 1.0, "old.px"), ("2024M12", 2.0, "new.px"),
+        ("2025M01", 2.0, "new.px")]
+    assert con.execute("SELECT count(*) FROM audit.statfin_cells_in_force").fetchone() == (
+        (3 + 2 - 1) * 2 * 2,)

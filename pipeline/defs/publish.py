@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from ..audit import create_audit_views, record_run
 from ..models import all_models
-from ..warehouse import export_parquet, publish
+from ..warehouse import export_parquet, publish, published_path
 from .ingest import WRITER_POOL
 from .resources import PipelinePaths
 from .transform import model_key
@@ -26,7 +26,7 @@ def indicators_warehouse(context: AssetExecutionContext, duckdb: DuckDBResource,
     with duckdb.get_connection() as con:
         con.execute("begin transaction")
         create_audit_views(con)
-        run = record_run(con, context.run.run_id)
+        run = record_run(con, context.run.run_id, published_path(paths.marts))
         con.execute("commit")
     target = publish(duckdb.database, paths.marts)
     parquet = export_parquet(target, paths.marts / "parquet")

@@ -3,25 +3,41 @@
 The layout is in ``shared/formats/statfin-px.md``. The header (keywords up to ``DATA=``) is
 small and parsed in Python. The DATA section can hold tens of millions of cells (12u4: 28 M,
 115 MB), so it is never turned into one Python object per cell: it is read in large byte
-chunks, tokenised with numpy (whitespace splits tokens, quotes are dropped), handed to
-DuckDB as Arrow arrays (cell index, value, symbol) and inserted set-based. Each cell's
-variable codes are computed in SQL from its position alone: with the last variable varying
-fastest, variable k's value index is ``(cell_index // stride_k) % n_k``.
+chunks, tokenised with numpy (whitespace splits tokens), converted with Arrow and inserted
+set-based, while a worker thread tokenises the next chunk.
+
+Storage is narrow: a cell is stored as numbers only, and each cell's variable codes are
+computed from its position when read: with the last variable varying fastest, variable k's
+value index is ``(cell_index // stride_k) % n_k``. (Storing a VARCHAR column per variable
+and cell made a 28 M-cell file take ~20 s to load; the narrow layout takes a few seconds.)
 
 Tables written (created if missing; the caller owns the transaction):
 
-``raw.statfin_<short id>`` (``raw.statfin_12r5``, ``raw.statfin_12u4``)
-    one row per DATA cell: a VARCHAR column per variable holding its CODE (``area_code``,
-    ``sex``, ``age_group``, ``month``, ``content_code``, or a slug of the name), ``value``
-    DOUBLE (NULL for a symbol), ``symbol`` VARCHAR, ``cell_index`` BIGINT (0-based position
-    in DATA), ``table_id`` and ``matrix`` as written in the file, and the lineage columns.
-    ``place`` ('PX cell <cell_index>') is a virtual generated column: it is derived from
-    ``cell_index``, and storing 28 million distinct strings would triple the load time.
-``raw.statfin_values``
-    each variable's codes and default-language labels, with the 0-based ``position`` used
-    in the cell index arithmetic.
 ``raw.statfin_files``
-    one row per loaded file: its identity, header facts and counts.
+    one row per loaded file (each version of a file is a row): identity, header facts,
+    counts, its ``file_key`` and ``dataset`` (the short table id, ``12r5``).
+``raw.statfin_variables``
+    per file and variable: ``position`` (STUB then HEADING), ``n_values`` and ``stride``.
+``raw.statfin_values``
+    each variable's codes and default-language labels with their 0-based ``position``.
+``raw.statfin_cells``
+    one row per DATA cell holding a number: ``cell_key`` BIGINT (``file_key`` × 10¹² +
+    ``cell_index``, the 0-based position in DATA) and ``value`` DOUBLE.
+``raw.statfin_symbols``
+    one row per DATA cell holding a statistical symbol: ``cell_key``, ``symbol``. Each cell
+    is in exactly one of the two tables.
+
+The first three hold a ``file`` column (rows keyed by file, deleted by file); cells and
+symbols hang off the ``file_key`` in their ``cell_key`` and are removed with their
+file's ``raw.statfin_files`` row
+(``_sweep_orphans``).
+
+Views (re)created with each load, one per table id (``raw.statfin_12r5``,
+``raw.statfin_12u4``, …): one row per cell of every loaded file of that table, with a
+VARCHAR column per variable holding its CODE (``area_code``, ``sex``, ``age_group``,
+``month``, ``content_code``, or a slug of the name), ``value``, ``symbol``, ``cell_index``,
+``table_id`` and ``matrix`` as written in the file, the lineage columns (``load_id``,
+``loaded_at``, ``file``, ``file_sha256``) and ``place`` ('PX cell <cell_index>').
 """
 
 from __future__ import annotations
@@ -496,18 +512,20 @@ def _sniff_statements(text: str) -> list[_Keyword]:
 # --------------------------------------------------------------------------- DATA section
 
 # DATA bytes: anything up to 0x20 (blank, tab, line breaks, other controls) separates
-# tokens; quotes wrap symbols and are dropped; a token may hold only _NUMBER_BYTES.
+# tokens; quotes wrap symbols; a token may hold only _NUMBER_BYTES (and quotes at its edges).
 _QUOTE = 0x22
-_DROP = bytes(range(0x21)) + b'"'
+_WHITE = bytes(range(0x21))
+_DROP = _WHITE + b'"'
 _NUMBER_BYTES = b"0123456789.-+eE"
 _LEGAL = _DROP + _NUMBER_BYTES
 _ILLEGAL = np.ones(256, dtype=bool)  # for locating an illegal byte once one is known
 _ILLEGAL[list(_LEGAL)] = False
 _SYMBOL_SET = pa.array(list(SYMBOLS), pa.string())
+_SYMBOL_LIST = list(SYMBOLS)  # symbol code k (1-based) is _SYMBOL_LIST[k - 1]
 
-# DATA is handled in chunks of about this many bytes (≈ 4 M cells): big enough for
+# DATA is handled in chunks of about this many bytes (≈ 2 M cells): big enough for
 # vectorised work to dominate, small enough to keep memory flat.
-_CHUNK_BYTES = 16 << 20
+_CHUNK_BYTES = 8 << 20
 
 
 @dataclass
@@ -515,9 +533,10 @@ class _Chunk:
     """One tokenised piece of DATA as Arrow arrays."""
 
     base: int  # cell index of the first token
-    batch: pa.RecordBatch | None  # cell_index, value, symbol (None: counted only)
     n: int
-    symbols: dict[str, int]
+    cells: pa.Table | None  # cell_key, value of the number cells (None: counted only)
+    symbols: pa.Table | None  # cell_key, symbol of the symbol cells (None: there are none)
+    counts: dict[str, int]  # symbol -> how many
 
 
 def _data_span(f, data_offset: int, size: int) -> int:
@@ -564,25 +583,80 @@ class _BadToken(Exception):
         self.index, self.text = index, text
 
 
-def _tokenise(buf: bytes, base: int, build: bool) -> _Chunk:
+def _tokenise(buf: bytes, base: int, build: bool, key_base: int = 0) -> _Chunk:
     """Split a DATA chunk into tokens and convert them, all vectorised.
 
-    Tokens are runs of bytes above 0x20; quotes around symbols are dropped. Each token must
-    be a statistical symbol or parse as a number; the first that is neither raises
-    _BadToken with its cell index. With ``build`` False the tokens are only counted.
+    Tokens are runs of bytes above 0x20. Each must be a statistical symbol (quoted or
+    not) or parse as a number; the first that is neither raises _BadToken with its cell
+    index. With ``build`` False the tokens are only counted. Cells are keyed
+    ``key_base + cell index`` (see ``cell_key``).
+
+    The common layout (PxWeb: tokens separated by one blank or line break) takes a short
+    path: token i starts at byte ``starts[i]`` and, once the blanks are dropped, at
+    ``starts[i] - starts[0] - i``, so no token ends or lengths are computed. Quotes stay
+    in the token text; only the rare tokens starting with a quote, '.' or '-' are
+    examined for symbols. Anything else (runs of blanks, CRLF, a quoted number, a quote
+    inside a token) takes the general path.
     """
     a = np.frombuffer(buf, dtype=np.uint8)
-    # +1 where a token starts, -1 just after it ends: starts and ends alternate.
-    solid = np.zeros(a.size + 2, dtype=np.int8)
-    np.greater(a, 0x20, out=solid[1:-1].view(np.bool_))
-    edges = np.flatnonzero(np.diff(solid))
-    starts, ends = edges[0::2], edges[1::2]
+    solid = np.zeros(a.size + 2, dtype=np.bool_)
+    np.greater(a, 0x20, out=solid[1:-1])
+    starts = np.flatnonzero(solid[1:] > solid[:-1])
     n = int(starts.size)
-    if not build:
-        return _Chunk(base, None, n, {})
-    if buf.translate(None, _LEGAL):
+    if not build or n == 0:
+        return _Chunk(base, n, None, None, {})
+    chars = buf.translate(None, _WHITE)
+    if chars.translate(None, _NUMBER_BYTES + b'"'):
         p = int(np.argmax(_ILLEGAL[a]))
         raise _BadToken(base + _token_index(starts, p), _token_at(buf, p))
+    end = len(buf.rstrip(_WHITE))  # just after the last token
+    gaps = (end - int(starts[0])) - len(chars)  # blank bytes between tokens
+    if gaps != n - 1:
+        return _tokenise_general(buf, a, solid, starts, base, key_base)
+    offsets = np.empty(n + 1, dtype=np.int32)
+    np.subtract(starts, np.arange(int(starts[0]), int(starts[0]) + n, dtype=np.int64),
+                out=offsets[:-1], casting="unsafe")
+    offsets[-1] = len(chars)
+    symbols = _find_symbols(a, starts, offsets)
+    if symbols is None:  # a quoted token that is not a symbol: let the general path judge
+        return _tokenise_general(buf, a, solid, starts, base, key_base)
+    return _convert(chars, offsets, symbols, base, n, key_base)
+
+
+def _find_symbols(a: np.ndarray, starts: np.ndarray, offsets: np.ndarray):
+    """(token indexes, symbol codes 1..4) of the symbol tokens, or None when a quoted token
+    is not a symbol. Only tokens starting with '"', '.' or '-' are looked at."""
+    first = a[starts]
+    cand = np.flatnonzero((first == _QUOTE) | (first == 0x2E) | (first == 0x2D))
+    if cand.size == 0:
+        return cand, np.zeros(0, dtype=np.uint8)
+    pos = starts[cand]
+    length = (offsets[cand + 1] - offsets[cand]).astype(np.int64)
+    quoted = first[cand] == _QUOTE
+    inner = np.where(quoted, length - 2, length)  # length without the quotes
+    shift = quoted.astype(np.int64)
+    closed = ~quoted | (a[np.minimum(pos + length - 1, a.size - 1)] == _QUOTE) & (length >= 2)
+    b0 = np.where(inner > 0, a[np.minimum(pos + shift, a.size - 1)], 0)
+    b1 = np.where(inner > 1, a[np.minimum(pos + shift + 1, a.size - 1)], 0)
+    b2 = np.where(inner > 2, a[np.minimum(pos + shift + 2, a.size - 1)], 0)
+    dot = 0x2E
+    code = np.zeros(cand.size, dtype=np.uint8)
+    code[(inner == 3) & (b0 == dot) & (b1 == dot) & (b2 == dot)] = 1  # ...
+    code[(inner == 2) & (b0 == dot) & (b1 == dot)] = 2  # ..
+    code[(inner == 1) & (b0 == dot)] = 3  # .
+    code[(inner == 1) & (b0 == 0x2D)] = 4  # -
+    code[~closed] = 0
+    if np.any(quoted & (code == 0)):
+        return None
+    hit = code > 0
+    return cand[hit], code[hit]
+
+
+def _tokenise_general(buf: bytes, a: np.ndarray, solid: np.ndarray, starts: np.ndarray,
+                      base: int, key_base: int) -> _Chunk:
+    """Any layout: token ends and lengths computed, quotes checked and dropped."""
+    ends = np.flatnonzero(solid[:-1] > solid[1:])
+    n = int(starts.size)
     lengths = ends - starts
     quotes = np.flatnonzero(a == _QUOTE)
     if quotes.size:
@@ -594,7 +668,13 @@ def _tokenise(buf: bytes, base: int, build: bool) -> _Chunk:
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
     tokens = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars))
-    return _convert(tokens, base, n)
+    is_symbol = pc.is_in(tokens, value_set=_SYMBOL_SET)
+    index = np.flatnonzero(np.asarray(is_symbol.to_numpy(zero_copy_only=False)))
+    codes = np.zeros(index.size, dtype=np.uint8)
+    if index.size:
+        texts = pc.take(tokens, pa.array(index))
+        codes = (np.asarray(pc.index_in(texts, value_set=_SYMBOL_SET)) + 1).astype(np.uint8)
+    return _convert(chars, offsets, (index, codes), base, n, key_base)
 
 
 def _token_index(starts: np.ndarray, p: int) -> int:
@@ -627,27 +707,38 @@ def _token_at(buf: bytes, p: int) -> str:
     return buf[start:end][:40].decode("utf-8", errors="backslashreplace")
 
 
-def _convert(tokens: pa.StringArray, base: int, n: int) -> _Chunk:
-    """Tokens → (cell_index, value, symbol) Arrow batch and symbol counts."""
-    is_symbol = pc.is_in(tokens, value_set=_SYMBOL_SET)
-    symbols: dict[str, int] = {}
-    if pc.any(is_symbol).as_py():
-        numbers = pc.if_else(is_symbol, pa.scalar(None, pa.string()), tokens)
-        symbol = pc.if_else(is_symbol, tokens, pa.scalar(None, pa.string()))
-        for row in pc.value_counts(symbol.drop_null()).to_pylist():
-            symbols[row["values"]] = row["counts"]
-    else:
-        numbers = tokens
-        symbol = pa.nulls(n, pa.string())
+def _convert(chars: bytes, offsets: np.ndarray, symbols: tuple[np.ndarray, np.ndarray],
+             base: int, n: int, key_base: int) -> _Chunk:
+    """Tokens (``chars`` cut at ``offsets``) → Arrow tables of cells and of symbols.
+
+    The symbol tokens are masked out (NULL) before the cast, so only numbers are parsed."""
+    index, codes = symbols
+    counts: dict[str, int] = {}
+    validity, nulls = None, 0
+    if index.size:
+        valid = np.ones(n, dtype=np.bool_)
+        valid[index] = False
+        validity, nulls = pa.py_buffer(np.packbits(valid, bitorder="little")), int(index.size)
+        for code, count in zip(*np.unique(codes, return_counts=True)):
+            counts[_SYMBOL_LIST[int(code) - 1]] = int(count)
+    numbers = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars),
+                                          validity, nulls)
     try:
         values = pc.cast(numbers, pa.float64())
     except pa.ArrowInvalid:
         i = _first_unparsable(numbers)
         raise _BadToken(base + i, numbers[i].as_py()) from None
-    index = pa.array(np.arange(base, base + n, dtype=np.int64))
-    batch = pa.RecordBatch.from_arrays([index, values, symbol],
-                                       names=["cell_index", "value", "symbol"])
-    return _Chunk(base, batch, n, symbols)
+    first = key_base + base
+    keys = np.arange(first, first + n, dtype=np.int64)
+    symbol_table = None
+    if not index.size:
+        cells = pa.table({"cell_key": keys, "value": values})
+    else:  # a symbol cell is stored in the symbols table only
+        cells = pa.table({"cell_key": keys[valid], "value": values.drop_null()})
+        symbol_table = pa.table({
+            "cell_key": index.astype(np.int64) + first,
+            "symbol": pc.take(_SYMBOL_SET, pa.array(codes.astype(np.int32) - 1))})
+    return _Chunk(base, n, cells, symbol_table, counts)
 
 
 def _first_unparsable(numbers: pa.StringArray) -> int:
@@ -672,83 +763,257 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _ensure_tables(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:
-    """Create the schema and tables if missing; add variable columns a table lacks."""
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# The narrow storage: a number cell is (cell_key, value), a symbol cell (cell_key, symbol)
+# in a table of its own. Storing a VARCHAR per cell row is what made the wide layout slow
+# (a 28 M-cell file took ~20 s); two numeric columns take a couple of seconds.
+# A cell's key: its file's file_key × CELL_KEY_FACTOR + its 0-based position in DATA. One
+# BIGINT column instead of two (the constant file_key column alone cost a fifth of the
+# insert time); readable in decimal: 3000000012345 is file 3, PX cell 12345.
+CELL_KEY_FACTOR = 10 ** 12
+
+_TABLES = {
+    "statfin_files": """
+        load_id VARCHAR NOT NULL,
+        loaded_at TIMESTAMP NOT NULL,
+        file VARCHAR NOT NULL,
+        file_sha256 VARCHAR NOT NULL,
+        table_id VARCHAR,
+        matrix VARCHAR,
+        codepage VARCHAR,
+        language VARCHAR,
+        title VARCHAR,
+        stub VARCHAR[],
+        heading VARCHAR[],
+        cells BIGINT,
+        symbols BIGINT,
+        first_month VARCHAR,
+        last_month VARCHAR,
+        last_updated VARCHAR,
+        file_key INTEGER NOT NULL,
+        dataset VARCHAR NOT NULL""",
+    "statfin_variables": """
+        load_id VARCHAR NOT NULL,
+        file VARCHAR NOT NULL,
+        file_sha256 VARCHAR NOT NULL,
+        file_key INTEGER NOT NULL,
+        table_id VARCHAR,
+        variable VARCHAR NOT NULL,
+        column_name VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        n_values INTEGER NOT NULL,
+        stride BIGINT NOT NULL""",
+    "statfin_values": """
+        file VARCHAR NOT NULL,
+        file_sha256 VARCHAR NOT NULL,
+        load_id VARCHAR NOT NULL,
+        table_id VARCHAR,
+        variable VARCHAR NOT NULL,
+        column_name VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        code VARCHAR NOT NULL,
+        label VARCHAR,
+        file_key INTEGER NOT NULL""",
+    "statfin_cells": """
+        cell_key BIGINT NOT NULL,
+        value DOUBLE NOT NULL""",
+    "statfin_symbols": """
+        cell_key BIGINT NOT NULL,
+        symbol VARCHAR NOT NULL""",
+}
+
+_TABLE_DOCS = {
+    "statfin_files": (
+        "One row per loaded StatFin PX file (each version of a file is a row): its identity, "
+        "header facts and counts. file_key is the key its cells are stored under.",
+        {"file_key": "Tiedoston avain — the key of this loaded file in raw.statfin_cells, "
+                     "raw.statfin_symbols, raw.statfin_variables and raw.statfin_values.",
+         "dataset": "Taulu — the short table id ('12r5', '12u4'); the file's cells are in "
+                    "the view raw.statfin_<dataset>.",
+         "table_id": "TABLEID as written in the file.",
+         "cells": "DATA cells in the file.", "symbols": "DATA cells holding a symbol."}),
+    "statfin_variables": (
+        "One row per loaded StatFin PX file and variable (STUB then HEADING): where the "
+        "variable sits in the cell index. The value position of variable k in cell i is "
+        "(i // stride) % n_values; the code at that position is in raw.statfin_values.",
+        {"position": "Order of the variable in STUB then HEADING (0-based).",
+         "n_values": "Number of values (codes) of the variable.",
+         "stride": "Product of the value counts of the variables after it: how many cells "
+                   "one step of this variable spans.",
+         "column_name": "The column holding the variable's code in raw.statfin_<dataset>."}),
+    "statfin_values": (
+        "One row per loaded StatFin PX file, variable and value: its code and "
+        "default-language label, and its 0-based position in the cell index arithmetic.",
+        {}),
+    "statfin_cells": (
+        "Every DATA cell holding a number, of every loaded StatFin PX file, narrow: its key "
+        "(the file's file_key × 10^12 + the cell's 0-based position in DATA) and the number. "
+        "The cells holding a statistical symbol are in raw.statfin_symbols instead: each "
+        "cell is in exactly one of the two. The variables' codes follow from the position "
+        "(raw.statfin_variables); the views raw.statfin_12r5, raw.statfin_12u4 … show "
+        "them, with file and place.",
+        {"cell_key": "Solun avain — file_key × 10^12 + cell_index: cell_key // 10^12 is "
+                     "raw.statfin_files.file_key, cell_key % 10^12 the 0-based position in "
+                     "the file's DATA (place 'PX cell N').",
+         "value": "Arvo — the number."}),
+    "statfin_symbols": (
+        "The StatFin DATA cells that hold a statistical symbol instead of a number "
+        "('...' confidential, '..' not available, '.' not applicable, '-' nil).",
+        {"cell_key": "Solun avain — as in raw.statfin_cells (file_key × 10^12 + cell_index).",
+         "symbol": "Symboli — the symbol as written (without quotes)."}),
+}
+
+_VIEW_DOC = (
+    "One row per DATA cell of the StatFin table {dataset} (every loaded file and version), "
+    "with each variable's code computed from the cell's position: variable k's value index "
+    "is (cell_index // stride_k) % n_k (raw.statfin_variables). A view over "
+    "raw.statfin_cells and raw.statfin_symbols (a cell is in one of them) and "
+    "raw.statfin_files.")
+_VIEW_COLUMN_DOCS = {
+    "area_code": "Alue — KU564 municipality, MK17 region, SSS whole country.",
+    "sex": "Sukupuoli — SSS all, 1 men, 2 women.",
+    "age_group": "Ikäryhmät — SSS all, or an age group such as 15-19.",
+    "month": "Kuukausi — month as written (2024M11).",
+    "content_code": "Tiedot — the content code (TYOTTOMATLOPUSSA …).",
+    "value": "Arvo — the number; NULL where the file has a statistical symbol.",
+    "symbol": "Symboli — the statistical symbol, or NULL.",
+    "cell_index": "Solu — 0-based position in the file's DATA.",
+    "table_id": "TABLEID as written in the file.",
+    "matrix": "MATRIX as written in the file.",
+    "load_id": "The load that read the file.",
+    "loaded_at": "When (UTC).",
+    "file": "The file, relative to the raw folder.",
+    "file_sha256": "SHA-256 of the file.",
+    "place": "Where in the file: 'PX cell <cell_index>'.",
+}
+
+# Dimension columns of the StatFin tables the marts read, so their views exist (empty)
+# even before a file of that table has been loaded.
+KNOWN_TABLE_COLUMNS = {
+    "statfin_12r5": ["area_code", "month", "content_code"],
+    "statfin_12u4": ["area_code", "sex", "age_group", "month", "content_code"],
+}
+
+
+def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the schema and the storage tables if missing (replacing the wide layout of
+    earlier versions, whose files then load again)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    var_cols = ",\n".join(f"    {_q(c)} VARCHAR" for c in columns)
-    con.execute(f"""
-        CREATE TABLE IF NOT EXISTS raw.{table} (
-        {var_cols},
-            value DOUBLE,
-            symbol VARCHAR,
-            cell_index BIGINT NOT NULL,
-            table_id VARCHAR,
-            matrix VARCHAR,
-            load_id VARCHAR NOT NULL,
-            loaded_at TIMESTAMP NOT NULL,
-            file VARCHAR NOT NULL,
-            file_sha256 VARCHAR NOT NULL,
-            place VARCHAR GENERATED ALWAYS AS ('PX cell ' || CAST(cell_index AS VARCHAR))
-                VIRTUAL
-        )""")
-    existing = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = 'raw' AND table_name = ?", [table]).fetchall()}
-    for c in columns:
-        if c not in existing:
-            con.execute(f"ALTER TABLE raw.{table} ADD COLUMN {_q(c)} VARCHAR")
-    con.execute("""
-        CREATE TABLE IF NOT EXISTS raw.statfin_values (
-            file VARCHAR NOT NULL,
-            file_sha256 VARCHAR NOT NULL,
-            load_id VARCHAR NOT NULL,
-            table_id VARCHAR,
-            variable VARCHAR NOT NULL,
-            column_name VARCHAR NOT NULL,
-            position INTEGER NOT NULL,
-            code VARCHAR NOT NULL,
-            label VARCHAR
-        )""")
-    con.execute("""
-        CREATE TABLE IF NOT EXISTS raw.statfin_files (
-            load_id VARCHAR NOT NULL,
-            loaded_at TIMESTAMP NOT NULL,
-            file VARCHAR NOT NULL,
-            file_sha256 VARCHAR NOT NULL,
-            table_id VARCHAR,
-            matrix VARCHAR,
-            codepage VARCHAR,
-            language VARCHAR,
-            title VARCHAR,
-            stub VARCHAR[],
-            heading VARCHAR[],
-            cells BIGINT,
-            symbols BIGINT,
-            first_month VARCHAR,
-            last_month VARCHAR,
-            last_updated VARCHAR
-        )""")
+    _drop_wide_layout(con)
+    for name, columns in _TABLES.items():
+        if not _exists(con, name):
+            con.execute(f"CREATE TABLE raw.{name} ({columns})")
+            description, docs = _TABLE_DOCS[name]
+            con.execute(f"COMMENT ON TABLE raw.{name} IS {_lit(description)}")
+            for column, text in docs.items():
+                con.execute(f"COMMENT ON COLUMN raw.{name}.{column} IS {_lit(text)}")
 
 
-def _insert_sql(table: str, header: PxHeader) -> str:
-    """INSERT … SELECT computing each variable's code from the cell index.
+def _exists(con, name: str, kind: str = "tables") -> bool:
+    return bool(con.execute(
+        f"SELECT count(*) FROM duckdb_{kind}() WHERE database_name = current_database() "
+        f"AND schema_name = 'raw' AND {kind[:-1]}_name = ?", [name]).fetchall()[0][0])
 
-    Parameters: $1..$k the code lists (one per variable), then table_id, matrix, load_id,
-    loaded_at, file, file_sha256. The chunk is scanned as ``px_chunk``.
+
+def _drop_wide_layout(con) -> None:
+    """Earlier versions stored raw.statfin_<id> as wide tables and had no file_key: drop
+    those tables and the file lists, so that every PX file is loaded again."""
+    wide = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'raw' AND table_name LIKE 'statfin\\_%' ESCAPE '\\'").fetchall()
+        if r[0] not in _TABLES]
+    old_files = _exists(con, "statfin_files") and not con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'raw' AND table_name = 'statfin_files' "
+        "AND column_name = 'file_key'").fetchall()[0][0]
+    if wide or old_files:
+        for name in wide + ["statfin_files", "statfin_values"]:
+            con.execute(f"DROP TABLE IF EXISTS raw.{_q(name)}")
+
+
+def _sweep_orphans(con) -> None:
+    """Cells of files no longer in raw.statfin_files (a file removed from the raw folder is
+    deleted from the tables keyed by ``file``; its cells go here)."""
+    for table in ("statfin_cells", "statfin_symbols"):
+        con.execute(f"DELETE FROM raw.{table} WHERE cell_key // {CELL_KEY_FACTOR} NOT IN "
+                    "(SELECT file_key FROM raw.statfin_files)")
+
+
+def _view_sql(con, dataset: str, known: bool) -> tuple[str, list[str]]:
+    """CREATE VIEW raw.statfin_<dataset>: each variable's code from the cell index.
+
+    Per file, column c is ``[codes…][(cell_index // stride) % n + 1]`` with the file's
+    codes as a literal list: the lists are constants, so the codes cost a list lookup per
+    row (joining raw.statfin_values per variable would cost a hash join per variable).
+    Columns: those the view had, the known ones (with ``known``), then new variables in
+    file order.
     """
-    sizes = [len(v.codes) for v in header.variables]
+    view = f"statfin_{dataset}"
+    columns: list[str] = []
+    if _exists(con, view, "views"):
+        columns = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'raw' AND table_name = ? ORDER BY column_index",
+            [view]).fetchall() if r[0] not in _FIXED_COLUMNS]
+    for c in KNOWN_TABLE_COLUMNS.get(view, []) if known else ():
+        if c not in columns:
+            columns.append(c)
+    layout = con.execute("""
+        SELECT v.file_key, v.column_name, v.stride, v.n_values,
+            list(x.code ORDER BY x.position) AS codes
+        FROM raw.statfin_variables AS v
+        JOIN raw.statfin_files AS f USING (file_key)
+        JOIN raw.statfin_values AS x
+            ON x.file_key = v.file_key AND x.variable = v.variable
+        WHERE f.dataset = ?
+        GROUP BY ALL
+        ORDER BY v.file_key, any_value(v.position)""", [dataset]).fetchall()
+    branches: dict[str, list[str]] = {}
+    for file_key, column, stride, n, codes in layout:
+        if column not in columns:
+            columns.append(column)
+        pos = "c.cell_index" if stride == 1 else f"c.cell_index // {stride}"
+        pos = "0" if n == 1 else f"({pos}) % {n}"
+        codes_sql = "[" + ", ".join(_lit(code) for code in codes) + "]"
+        branches.setdefault(column, []).append(f"WHEN {file_key} THEN {codes_sql}[{pos} + 1]")
     exprs = []
-    for k in range(len(sizes)):
-        stride = math.prod(sizes[k + 1:])
-        exprs.append(f"${k + 1}[(cell_index // {stride}) % {sizes[k]} + 1]")
-    p = len(header.variables)
-    cols = [_q(v.column) for v in header.variables]
-    return (
-        f"INSERT INTO raw.{table} ({', '.join(cols)}, value, symbol, cell_index, table_id, "
-        f"matrix, load_id, loaded_at, file, file_sha256)\n"
-        f"SELECT {', '.join(exprs)}, value, symbol, cell_index, ${p + 1}, ${p + 2}, ${p + 3}, "
-        f"${p + 4}::TIMESTAMP, ${p + 5}, ${p + 6} FROM px_chunk"
-    )
+    for column in columns:
+        whens = branches.get(column)
+        expr = (f"CASE c.file_key {' '.join(whens)} END" if whens
+                else "CAST(NULL AS VARCHAR)")
+        exprs.append(f"    {expr} AS {_q(column)}")
+    exprs += [f"    {item}" for item in (
+        "c.value", "c.symbol", "c.cell_index", "f.table_id", "f.matrix", "f.load_id",
+        "f.loaded_at", "f.file", "f.file_sha256",
+        "'PX cell ' || CAST(c.cell_index AS VARCHAR) AS place")]
+    sql = (
+        f"CREATE OR REPLACE VIEW raw.{view} AS\nSELECT\n" + ",\n".join(exprs) + "\n"
+        f"FROM (\n    SELECT cell_key // {CELL_KEY_FACTOR} AS file_key,\n"
+        f"        cell_key % {CELL_KEY_FACTOR} AS cell_index, value, symbol\n"
+        "    FROM (\n"
+        "        SELECT cell_key, value, CAST(NULL AS VARCHAR) AS symbol "
+        "FROM raw.statfin_cells\n"
+        "        UNION ALL\n"
+        "        SELECT cell_key, CAST(NULL AS DOUBLE), symbol FROM raw.statfin_symbols\n"
+        "    )\n) AS c\n"
+        f"JOIN raw.statfin_files AS f ON f.file_key = c.file_key AND f.dataset = {_lit(dataset)}")
+    return sql, columns
+
+
+def refresh_view(con, dataset: str, known: bool = False) -> None:
+    """(Re)create the view raw.statfin_<dataset> over every loaded file of that table;
+    with ``known``, with at least the columns the marts read (KNOWN_TABLE_COLUMNS)."""
+    sql, columns = _view_sql(con, dataset, known)
+    con.execute(sql)
+    view = f"raw.statfin_{dataset}"
+    con.execute(f"COMMENT ON VIEW {view} IS {_lit(_VIEW_DOC.format(dataset=dataset))}")
+    for column in [*columns, *sorted(_FIXED_COLUMNS)]:
+        text = _VIEW_COLUMN_DOCS.get(column) or (
+            f"The code of variable '{column}' (see raw.statfin_variables).")
+        con.execute(f"COMMENT ON COLUMN {view}.{_q(column)} IS {_lit(text)}")
 
 
 def _naive_utc(ts):
@@ -768,8 +1033,10 @@ def _cell_codes(header: PxHeader, index: int) -> str:
 
 
 def load_px(con: duckdb.DuckDBPyConnection, raw: RawFile, ctx: LoadContext) -> PxLoadSummary:
-    """Load one PX file into ``raw.statfin_<id>``, ``raw.statfin_values`` and
-    ``raw.statfin_files``. Runs inside the caller's transaction and does not commit.
+    """Load one PX file: its cells into ``raw.statfin_cells`` (and ``raw.statfin_symbols``),
+    its layout into ``raw.statfin_variables`` and ``raw.statfin_values``, a row into
+    ``raw.statfin_files``, and (re)create the view ``raw.statfin_<id>``. Runs inside the
+    caller's transaction and does not commit.
 
     Raises RawInputError (file, place, problem) for an empty file, a malformed header,
     missing STUB/HEADING/VALUES/DATA, CODES and VALUES of different lengths, bytes the
@@ -779,41 +1046,46 @@ def load_px(con: duckdb.DuckDBPyConnection, raw: RawFile, ctx: LoadContext) -> P
     """
     rel = raw.rel_path
     header = read_px_header(raw.path, rel)
-    table = f"statfin_{header.table_id}"
-    _ensure_tables(con, table, [v.column for v in header.variables])
+    _ensure_tables(con)
+    _sweep_orphans(con)
+    if not _exists(con, f"statfin_{header.table_id}", "views"):
+        refresh_view(con, header.table_id)  # so the table exists even if this load fails
+    file_key = con.execute(
+        "SELECT coalesce(max(file_key), 0) + 1 FROM raw.statfin_files").fetchall()[0][0]
     loaded_at = _naive_utc(ctx.loaded_at)
-    expected = header.cells
-
-    sql = _insert_sql(table, header)
-    params = [list(v.codes) for v in header.variables] + [
-        header.tableid, header.matrix, ctx.load_id, loaded_at, rel, raw.sha256]
     try:
-        total, symbols = _load_data(con, raw, header, sql, params, expected)
+        total, symbols = _load_data(con, raw, header, file_key)
     except BaseException:
-        _forget_rows(con, table, ctx, raw)
+        _forget_rows(con, file_key)
         raise
 
-    _insert_values(con, raw, ctx, header)
     months = sorted(next((v.codes for v in header.variables
                           if v.name == header.month_variable), ()))
     periods = (months[0], months[-1]) if months else None
     con.execute(
         "INSERT INTO raw.statfin_files (load_id, loaded_at, file, file_sha256, table_id, "
         "matrix, codepage, language, title, stub, heading, cells, symbols, first_month, "
-        "last_month, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "last_month, last_updated, file_key, dataset) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [ctx.load_id, loaded_at, rel, raw.sha256, header.tableid, header.matrix,
          header.codepage, header.language, header.title, header.stub, header.heading,
          total, sum(symbols.values()), periods[0] if periods else None,
-         periods[1] if periods else None, header.last_updated])
+         periods[1] if periods else None, header.last_updated, file_key, header.table_id])
+    _insert_layout(con, raw, ctx, header, file_key)
+    refresh_view(con, header.table_id)
     area = next((v for v in header.variables if v.column == "area_code"), None)
     return PxLoadSummary(
-        file=rel, table_id=header.table_id, target_table=f"raw.{table}",
+        file=rel, table_id=header.table_id, target_table=f"raw.statfin_{header.table_id}",
         matrix=header.matrix, rows=total, symbols=dict(sorted(symbols.items())),
         periods=periods, areas=len(area.codes) if area else 0)
 
 
-def _load_data(con, raw: RawFile, header: PxHeader, sql: str, params: list,
-               expected: int) -> tuple[int, dict[str, int]]:
+_INSERT_CELLS = "INSERT INTO raw.statfin_cells (cell_key, value) SELECT * FROM px_chunk"
+_INSERT_SYMBOLS = "INSERT INTO raw.statfin_symbols (cell_key, symbol) SELECT * FROM px_symbols"
+
+
+def _load_data(con, raw: RawFile, header: PxHeader,
+               file_key: int) -> tuple[int, dict[str, int]]:
     """Tokenise DATA chunk by chunk and insert each; returns (cells, symbol counts).
 
     A single worker thread tokenises the chunks in order (so each knows its first cell
@@ -821,15 +1093,41 @@ def _load_data(con, raw: RawFile, header: PxHeader, sql: str, params: list,
     Arrow and DuckDB release the GIL, so both cores work. At most two chunks are in flight.
     """
     rel = raw.rel_path
+    expected = header.cells
     symbols: dict[str, int] = {}
     next_base = [0]  # cell index of the next chunk's first token; touched by the worker only
 
     def tokenise(buf: bytes) -> _Chunk:
         base = next_base[0]
         # Past the expected count nothing is inserted: only count, for the message.
-        chunk = _tokenise(buf, base, build=base < expected)
+        chunk = _tokenise(buf, base, build=base < expected,
+                          key_base=file_key * CELL_KEY_FACTOR)
         next_base[0] = base + chunk.n
         return chunk
+
+    def insert(result) -> None:
+        try:
+            chunk: _Chunk = result()
+        except _BadToken as e:
+            codes = (_cell_codes(header, e.index) if e.index < expected
+                     else "beyond the last cell")
+            raise RawInputError(
+                file=rel, place=f"PX cell {e.index}",
+                problem=f"DATA value {e.text!r} is neither a number nor a statistical "
+                        f"symbol {list(SYMBOLS)} ({codes})") from None
+        if chunk.cells is None or chunk.base + chunk.n > expected:
+            return
+        for name, table, sql in (("px_chunk", chunk.cells, _INSERT_CELLS),
+                                 ("px_symbols", chunk.symbols, _INSERT_SYMBOLS)):
+            if table is None:
+                continue
+            con.register(name, table)
+            try:
+                con.execute(sql)
+            finally:
+                con.unregister(name)
+        for s, c in chunk.counts.items():
+            symbols[s] = symbols.get(s, 0) + c
 
     with open(raw.path, "rb") as f:
         size = f.seek(0, 2)
@@ -842,12 +1140,10 @@ def _load_data(con, raw: RawFile, header: PxHeader, sql: str, params: list,
             for buf in _iter_data_chunks(f, header.data_offset, end):
                 submitted = pool.submit(tokenise, buf)
                 if pending is not None:
-                    _insert_chunk(con, pending.result, sql, params, header, rel, expected,
-                                  symbols)
+                    insert(pending.result)
                 pending = submitted
             if pending is not None:
-                _insert_chunk(con, pending.result, sql, params, header, rel, expected,
-                              symbols)
+                insert(pending.result)
     total = next_base[0]
     if total != expected:
         sizes = " × ".join(f"{len(v.codes)} ({v.name})" for v in header.variables)
@@ -858,65 +1154,61 @@ def _load_data(con, raw: RawFile, header: PxHeader, sql: str, params: list,
     return total, symbols
 
 
-def _insert_chunk(con, result, sql, params, header, rel, expected, symbols) -> None:
-    """Insert one tokenised chunk (waiting for it); chunks past the expected count are
-    only counted (the count mismatch is reported after the last chunk)."""
+def _forget_rows(con, file_key: int) -> None:
+    """Best effort: remove this file's cells after a failure, so a caller that commits
+    anyway keeps no partial file. An aborted transaction refuses; fine."""
     try:
-        chunk: _Chunk = result()
-    except _BadToken as e:
-        codes = _cell_codes(header, e.index) if e.index < expected else "beyond the last cell"
-        raise RawInputError(
-            file=rel, place=f"PX cell {e.index}",
-            problem=f"DATA value {e.text!r} is neither a number nor a statistical symbol "
-                    f"{list(SYMBOLS)} ({codes})") from None
-    if chunk.batch is None or chunk.base + chunk.n > expected:
-        return
-    con.register("px_chunk", pa.Table.from_batches([chunk.batch]))
-    try:
-        con.execute(sql, params)
-    finally:
-        con.unregister("px_chunk")
-    for s, c in chunk.symbols.items():
-        symbols[s] = symbols.get(s, 0) + c
-
-
-def _forget_rows(con, table: str, ctx: LoadContext, raw: RawFile) -> None:
-    """Best effort: remove this load's rows of this file after a failure, so a caller
-    that commits anyway keeps no partial table. An aborted transaction refuses; fine."""
-    try:
-        con.execute(f"DELETE FROM raw.{table} WHERE load_id = ? AND file = ?",
-                    [ctx.load_id, raw.rel_path])
+        for table in ("statfin_cells", "statfin_symbols"):
+            con.execute(f"DELETE FROM raw.{table} WHERE cell_key BETWEEN ? AND ?",
+                        [file_key * CELL_KEY_FACTOR, (file_key + 1) * CELL_KEY_FACTOR - 1])
     except duckdb.Error:
         pass
 
 
-def _insert_values(con, raw: RawFile, ctx: LoadContext, header: PxHeader) -> None:
-    """Each variable's codes and labels into raw.statfin_values (one set-based insert)."""
+def _insert_layout(con, raw: RawFile, ctx: LoadContext, header: PxHeader,
+                   file_key: int) -> None:
+    """The variables (position, size, stride) into raw.statfin_variables and each one's
+    codes and labels into raw.statfin_values (set-based inserts)."""
+    sizes = [len(v.codes) for v in header.variables]
+    lineage = [raw.rel_path, raw.sha256, ctx.load_id, header.tableid, file_key]
+    variables = pa.table({
+        "variable": [v.name for v in header.variables],
+        "column_name": [v.column for v in header.variables],
+        "position": pa.array(range(len(sizes)), pa.int32()),
+        "n_values": pa.array(sizes, pa.int32()),
+        "stride": pa.array([math.prod(sizes[k + 1:]) for k in range(len(sizes))], pa.int64()),
+    })
     rows = [(v.name, v.column, i, code, label)
             for v in header.variables for i, (code, label) in enumerate(zip(v.codes, v.labels))]
     values = pa.table({
         "variable": [r[0] for r in rows], "column_name": [r[1] for r in rows],
         "position": pa.array([r[2] for r in rows], pa.int32()),
         "code": [r[3] for r in rows], "label": [r[4] for r in rows]})
+    con.register("px_variables", variables)
     con.register("px_values", values)
     try:
         con.execute(
-            "INSERT INTO raw.statfin_values (file, file_sha256, load_id, table_id, variable, "
-            "column_name, position, code, label) SELECT ?, ?, ?, ?, variable, column_name, "
-            "position, code, label FROM px_values",
-            [raw.rel_path, raw.sha256, ctx.load_id, header.tableid])
+            "INSERT INTO raw.statfin_variables (file, file_sha256, load_id, table_id, "
+            "file_key, variable, column_name, position, n_values, stride) "
+            "SELECT ?, ?, ?, ?, ?, variable, column_name, position, n_values, stride "
+            "FROM px_variables", lineage)
+        con.execute(
+            "INSERT INTO raw.statfin_values (file, file_sha256, load_id, table_id, file_key, "
+            "variable, column_name, position, code, label) SELECT ?, ?, ?, ?, ?, variable, "
+            "column_name, position, code, label FROM px_values", lineage)
     finally:
+        con.unregister("px_variables")
         con.unregister("px_values")
 
 
-# Dimension columns of the StatFin tables the marts read, so the tables exist (empty) even
-# before a file of that table has been loaded.
-KNOWN_TABLE_COLUMNS = {
-    "statfin_12r5": ["area_code", "month", "content_code"],
-    "statfin_12u4": ["area_code", "sex", "age_group", "month", "content_code"],
-}
-
-
 def create_statfin_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for table, columns in KNOWN_TABLE_COLUMNS.items():
-        _ensure_tables(con, table, columns)
+    """The storage tables and the views of the known tables (12r5, 12u4), so models can
+    read them before any file is loaded; removes the cells of files no longer listed."""
+    _ensure_tables(con)
+    _sweep_orphans(con)
+    datasets = {r[0] for r in con.execute(
+        "SELECT DISTINCT dataset FROM raw.statfin_files").fetchall()}
+    for view in KNOWN_TABLE_COLUMNS:
+        datasets.add(view.removeprefix("statfin_"))
+    for dataset in sorted(datasets):
+        refresh_view(con, dataset, known=True)

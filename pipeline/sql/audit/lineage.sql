@@ -36,29 +36,67 @@ select * from (values
 
 comment on table audit.indicator_sources is 'One row per indicator and raw measure it is computed from (marts.indicators_monthly): the lineage map used by audit.lineage().';
 
--- StatFin cells in force: the newest file (LAST-UPDATED) where downloads overlap, totals and
--- breakdowns alike, 12r5 and 12u4 together.
+-- StatFin cells in force: the newest file where downloads overlap (staging's order:
+-- LAST-UPDATED, then load time, then file name), totals and breakdowns alike, 12r5 and 12u4
+-- together. Every cell of a table's newest file is in force; a cell of an older file only
+-- where no newer file of that table has the cell (a download of fewer months or areas
+-- leaves the older ones in force). A table loaded from one file only (the usual case) is
+-- read as it is: a whole-country 12u4 has 28 M cells, so cells are compared one by one only
+-- for the tables that have several files.
 create or replace view audit.statfin_cells_in_force as
 with
 
-cells as (
-    select '12r5' as dataset, * from raw.statfin_12r5
-    union all by name
-    select '12u4' as dataset, * from raw.statfin_12u4
+file_order as (
+    select
+        dataset,
+        load_id,
+        file,
+        file_sha256,
+        row_number() over (
+            partition by dataset
+            order by last_updated desc nulls last, loaded_at desc, file desc
+        ) as file_rank,
+        count(*) over (partition by dataset) as files_of_dataset
+    from raw.statfin_files
 ),
 
-ranked as (
-    select
-        c.*,
-        row_number() over (
-            partition by c.dataset, c.area_code, c.sex, c.age_group, c.month, c.content_code
-            order by f.last_updated desc nulls last, c.file desc
-        ) as vintage_rank
-    from cells as c
-    join raw.statfin_files as f using (load_id, file, file_sha256)
+one_file as (
+    select '12r5' as dataset, * from raw.statfin_12r5
+    where (select count(*) from raw.statfin_files where dataset = '12r5') = 1
+    union all by name
+    select '12u4' as dataset, * from raw.statfin_12u4
+    where (select count(*) from raw.statfin_files where dataset = '12u4') = 1
+),
+
+several_files as not materialized (
+    select c.*, o.file_rank
+    from (
+        select '12r5' as dataset, * from raw.statfin_12r5
+        union all by name
+        select '12u4' as dataset, * from raw.statfin_12u4
+    ) as c
+    join file_order as o using (dataset, load_id, file, file_sha256)
+    where o.files_of_dataset > 1
+),
+
+newest_wins as (
+    select * exclude (file_rank) from several_files as older
+    where older.file_rank = 1
+        or not exists (
+            select 1 from several_files as newer
+            where newer.dataset = older.dataset
+                and newer.file_rank < older.file_rank
+                and newer.area_code is not distinct from older.area_code
+                and newer.sex is not distinct from older.sex
+                and newer.age_group is not distinct from older.age_group
+                and newer.month is not distinct from older.month
+                and newer.content_code is not distinct from older.content_code
+        )
 )
 
-select * exclude (vintage_rank) from ranked where vintage_rank = 1;
+select * from one_file
+union all by name
+select * from newest_wins;
 
 comment on view audit.statfin_cells_in_force is 'One row per StatFin cell in force (12r5 and 12u4; newest file wins), with its file and PX cell.';
 

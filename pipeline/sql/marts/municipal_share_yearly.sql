@@ -122,12 +122,14 @@ changes as (
 
 ),
 
--- A municipality in several areas is compared with the first of them by area code.
+-- A municipality in several areas (the pilot area and a 2025 employment area) is compared
+-- with the pilot area, which section 2.5 is about; otherwise with its first area by code.
 home_area as (
 
     select
         municipality_code,
-        min(area_code) as area_code
+        coalesce(max(area_code) filter (where area_code = 'pilot_area'), min(area_code))
+            as area_code
     from area_members
     group by municipality_code
 

@@ -1,9 +1,17 @@
--- One row per area, sex, age group and month: StatFin table 12u4, unemployed jobseekers and
--- those in services on the count day, and the published activation rate (newest file wins).
+-- One row per area and month: StatFin table 12u4, unemployed jobseekers and those in
+-- services on the count day, and the published activation rate, for all sexes and ages
+-- (sex and age group 'SSS'; newest file wins).
+--
+-- The file breaks every area down by sex × age group (a whole-country file: 28 M cells);
+-- the indicators use the totals only, so the totals are picked from the cells first
+-- (1 in 36) and only they are ranked and pivoted. The full breakdown stays in the view
+-- raw.statfin_12u4 (one row per cell) and audit.statfin_cells_in_force.
 with
 
 cells as (
     select * from raw.statfin_12u4
+    -- A file without a sex or an age-group variable counts everyone.
+    where coalesce(sex, 'SSS') = 'SSS' and coalesce(age_group, 'SSS') = 'SSS'
 ),
 
 files as (

@@ -1,0 +1,376 @@
+"""Unattended running: the monthly schedule, the raw-folder sensor, the writer pool, the
+instance settings, and ``run --changed-only`` giving what a full run gives."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+from conftest import BUNDLED_RAW, write_tem_csv
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    DagsterInstance,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    build_schedule_context,
+    build_sensor_context,
+)
+
+from pipeline.__main__ import DAGSTER_YAML, dagster_home
+from pipeline.definitions import build_defs
+from pipeline.defs import automation
+from pipeline.defs.automation import (
+    CHANGED_TAG,
+    REFRESH_JOB,
+    dump_cursor,
+    fingerprint,
+    load_cursor,
+    monthly_refresh,
+    raw_folder_sensor,
+)
+from pipeline.defs.ingest import WRITER_POOL
+from pipeline.defs.resources import PipelinePaths
+from pipeline.runner import run_pipeline
+from pipeline.warehouse import published_path
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+KELA_HEAD = 4  # header and three lines of the bundled Kela file: enough to be recognised
+
+
+# --- the schedule ---------------------------------------------------------------------------
+
+
+def test_schedule_is_monthly_on_the_28th_at_six_helsinki_time():
+    # croniter is vendored inside dagster 1.13; this is the iterator the daemon ticks by.
+    from dagster._utils.schedules import schedule_execution_time_iterator
+
+    assert monthly_refresh.cron_schedule == "0 6 28 * *"
+    assert monthly_refresh.execution_timezone == "Europe/Helsinki"
+    assert monthly_refresh.default_status == DefaultScheduleStatus.RUNNING
+    start = datetime(2025, 1, 29, 12, 0, tzinfo=HELSINKI)  # just after January's tick
+    ticks = schedule_execution_time_iterator(start.timestamp(), monthly_refresh.cron_schedule,
+                                             monthly_refresh.execution_timezone)
+    got = [next(ticks) for _ in range(3)]
+    assert got == [datetime(2025, 2, 28, 6, 0, tzinfo=HELSINKI),   # February has a 28th
+                   datetime(2025, 3, 28, 6, 0, tzinfo=HELSINKI),   # 06:00 EET, then
+                   datetime(2025, 4, 28, 6, 0, tzinfo=HELSINKI)]   # 06:00 EEST (03:00 UTC)
+    assert got[2].astimezone(ZoneInfo("UTC")).hour == 3
+
+
+def test_schedule_requests_a_full_run_of_the_refresh_job():
+    defs = build_defs()
+    assert defs.resolve_schedule_def("monthly_refresh") is not None
+    with DagsterInstance.ephemeral() as instance:
+        ctx = build_schedule_context(instance=instance, scheduled_execution_time=datetime(
+            2025, 2, 28, 6, 0, tzinfo=HELSINKI))
+        result = monthly_refresh.evaluate_tick(ctx)
+    [request] = result.run_requests
+    assert request.asset_selection is None  # the whole job
+    assert request.tags[automation.TRIGGER_TAG] == "schedule"
+    job = defs.resolve_job_def(REFRESH_JOB)
+    graph = defs.resolve_asset_graph()
+    assert set(job.asset_layer.executable_asset_keys) == set(graph.materializable_asset_keys)
+    assert job.executor_def.name == "in_process"
+
+
+# --- the sensor -----------------------------------------------------------------------------
+
+
+def _settle(path: Path, age: float = 60.0) -> None:
+    """Give the file an mtime in the past, as a file copied in a while ago has."""
+    t = time.time() - age
+    os.utime(path, (t, t))
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A small raw folder (one TEM report, a short Kela file) and an empty marts folder."""
+    raw = tmp_path / "raw"
+    write_tem_csv(raw / "tem" / "a_1208.csv", "1208", [["564 Oulu", "2022M01", 10, 100, 50, 30]])
+    lines = (BUNDLED_RAW / "kela" / "data.csv").read_text(encoding="utf-8").splitlines()
+    (raw / "kela").mkdir()
+    (raw / "kela" / "data.csv").write_text("\n".join(lines[:KELA_HEAD]) + "\n", encoding="utf-8")
+    (raw / "README.md").write_text("ignored")
+    for p in raw.rglob("*"):
+        if p.is_file():
+            _settle(p, 120)
+    return {"raw": raw, "marts": tmp_path / "marts"}
+
+
+def _publish_fake(folder, fp, tables: dict[str, str] | None = None) -> None:
+    """A published warehouse whose audit.runs says it was built from ``fp``'s files."""
+    tables = tables or {"tem": "raw.tem_report_cells", "kela": "raw.kela_municipal_share"}
+    path = published_path(folder["marts"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute("create schema audit")
+    con.execute("create table audit.runs (run_id VARCHAR, published_at TIMESTAMP, "
+                "code_version VARCHAR, input_files JSON, mart_checksums JSON, mart_rows JSON)")
+    files = [{"file": rel, "file_sha256": st.sha256, "table": tables[st.family]}
+             for rel, st in fp.items() if st.family]
+    con.execute("insert into audit.runs values ('r1', now(), 'v1', ?, '{}', '{}')",
+                [json.dumps(files)])
+    con.close()
+
+
+def _tick(folder, cursor=None):
+    defs = build_defs(str(folder["raw"]), str(folder["marts"]), str(folder["marts"] / "r"))
+    paths = PipelinePaths(raw_dir=str(folder["raw"]), marts_dir=str(folder["marts"]))
+    with DagsterInstance.ephemeral() as instance:
+        ctx = build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
+                                   resources={"paths": paths})
+        return raw_folder_sensor(ctx)
+
+
+def _keys(request) -> set[str]:
+    return {k.to_user_string() for k in request.asset_selection}
+
+
+def test_sensor_first_tick_runs_everything_and_remembers_hashes(folder):
+    assert raw_folder_sensor.default_status == DefaultSensorStatus.RUNNING
+    result = _tick(folder)
+    [request] = result.run_requests
+    assert request.asset_selection is None and request.tags[CHANGED_TAG] == "all"
+    cursor = json.loads(result.cursor)
+    assert set(cursor) == {"tem/a_1208.csv", "kela/data.csv"}  # README.md is ignored
+    assert cursor["kela/data.csv"]["family"] == "kela"
+    assert cursor["tem/a_1208.csv"]["family"] == "tem"
+    assert len(cursor["kela/data.csv"]["sha256"]) == 64
+
+
+def test_sensor_runs_only_on_content_changes(folder, monkeypatch):
+    first = _tick(folder)
+    _publish_fake(folder, load_cursor(first.cursor))
+    kela = folder["raw"] / "kela" / "data.csv"
+
+    # Nothing changed: no run.
+    second = _tick(folder, first.cursor)
+    assert not second.run_requests and "no file changed" in second.skip_reason.skip_message
+
+    # Touched (a new mtime, same bytes): hashed again, still no run; the new mtime is kept,
+    # so the next tick does not read the file again.
+    _settle(kela, 30)
+    third = _tick(folder, second.cursor)
+    assert not third.run_requests
+    assert load_cursor(third.cursor)["kela/data.csv"].mtime_ns == kela.stat().st_mtime_ns
+    reads = []
+    real = automation.file_sha256
+    monkeypatch.setattr(automation, "file_sha256", lambda p: reads.append(p) or real(p))
+    assert not _tick(folder, third.cursor).run_requests
+    assert reads == []  # size and mtime unchanged: no file was read
+    monkeypatch.undo()
+
+    # One value changed: the Kela raw asset and everything downstream of it, nothing else.
+    lines = kela.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1][:-1] + ("1" if lines[1][-1] != "1" else "2")
+    kela.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _settle(kela, 20)
+    fourth = _tick(folder, third.cursor)
+    [request] = fourth.run_requests
+    keys = _keys(request)
+    assert {"raw/kela", "staging/stg_kela_municipal_share", "marts/municipal_share_yearly",
+            "published/indicators_warehouse", "reports/kuntaosuus"} <= keys
+    assert not keys & {"raw/tem", "raw/statfin", "staging/stg_tem_1208",
+                       "marts/indicators_monthly", "staging/area_members"}
+    defs = build_defs(str(folder["raw"]), str(folder["marts"]))
+    expected = AssetSelection.assets(AssetKey(["raw", "kela"])).downstream().resolve(
+        defs.resolve_asset_graph())
+    graph = defs.resolve_asset_graph()
+    assert set(request.asset_selection) == expected & set(graph.materializable_asset_keys)
+    assert {c.asset_key.to_user_string() for c in request.asset_check_keys} <= keys
+    assert request.tags[CHANGED_TAG] == "kela"
+    # The run was requested: the same state does not request it again.
+    assert not _tick(folder, fourth.cursor).run_requests
+
+    # A new file of another family: that family's part.
+    new = write_tem_csv(folder["raw"] / "tem" / "b_4253.csv", "4253",
+                        [["564 Oulu", "2022M01", 30, 10, 25.0]])
+    _settle(new)
+    fifth = _tick(folder, fourth.cursor)
+    [request] = fifth.run_requests
+    keys = _keys(request)
+    assert {"raw/tem", "staging/stg_tem_4253", "marts/indicators_monthly"} <= keys
+    assert "raw/kela" in keys  # the published warehouse is still behind on Kela (see above)
+
+    # A removed file is a change too.
+    _publish_fake(folder, load_cursor(fifth.cursor))
+    new.unlink()
+    sixth = _tick(folder, fifth.cursor)
+    [request] = sixth.run_requests
+    assert "raw/tem" in _keys(request) and "raw/kela" not in _keys(request)
+
+
+def test_sensor_waits_for_a_file_still_being_written(folder):
+    first = _tick(folder)
+    _publish_fake(folder, load_cursor(first.cursor))
+    new = write_tem_csv(folder["raw"] / "tem" / "c_4253.csv", "4253",
+                        [["564 Oulu", "2022M01", 30, 10, 25.0]])  # mtime: now
+    second = _tick(folder, first.cursor)
+    assert not second.run_requests and "still being written" in second.skip_reason.skip_message
+    assert "tem/c_4253.csv" not in load_cursor(second.cursor)
+    _settle(new)
+    assert _tick(folder, second.cursor).run_requests
+
+
+def test_sensor_ignores_unrecognised_files_and_survives_a_bad_cursor(folder):
+    first = _tick(folder)
+    _publish_fake(folder, load_cursor(first.cursor))
+    junk = folder["raw"] / "notes.txt"
+    junk.write_text("not a source file")
+    _settle(junk)
+    second = _tick(folder, first.cursor)
+    assert not second.run_requests and "not recognised" in second.skip_reason.skip_message
+    assert load_cursor("not json") == {}
+    assert load_cursor(dump_cursor(load_cursor(second.cursor))) == load_cursor(second.cursor)
+
+
+def test_fingerprint_skips_hashing_when_size_and_mtime_are_unchanged(folder, monkeypatch):
+    fp, _ = fingerprint(folder["raw"])
+    monkeypatch.setattr(automation, "file_sha256", lambda p: pytest.fail(f"read {p}"))
+    again, _ = fingerprint(folder["raw"], fp)
+    assert again == fp
+
+
+def test_definitions_show_the_schedule_sensor_and_job():
+    defs = build_defs()
+    assert defs.resolve_sensor_def("raw_folder_sensor").job_name == REFRESH_JOB
+    assert defs.resolve_schedule_def("monthly_refresh").job_name == REFRESH_JOB
+
+
+# --- the instance: one writer ------------------------------------------------------------------
+
+
+def test_dagster_home_writes_the_pool_limit_and_keeps_telemetry_off(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    assert dagster_home() == home.resolve()
+    text = (home / "dagster.yaml").read_text()
+    assert text == DAGSTER_YAML
+    assert "telemetry:\n  enabled: false" in text and "default_limit: 1" in text
+    # The previous default file is upgraded; one someone edited is left alone.
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    dagster_home()
+    assert (home / "dagster.yaml").read_text() == DAGSTER_YAML
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n# mine\n")
+    dagster_home()
+    assert (home / "dagster.yaml").read_text().endswith("# mine\n")
+
+
+def test_session_instance_limits_the_writer_pool_to_one():
+    with DagsterInstance.get() as instance:
+        cfg = instance.event_log_storage.get_pool_config()
+        assert cfg.default_pool_limit == 1
+        assert instance.get_settings("telemetry") == {"enabled": False}
+
+
+WRITER_SCRIPT = """
+import sys, time
+from dagster import DagsterInstance, asset, materialize
+
+@asset(name=sys.argv[1], pool="warehouse_writer")
+def writer() -> None:
+    start = time.time()
+    time.sleep(1.0)
+    print(start, time.time(), flush=True)
+
+with DagsterInstance.get() as instance:
+    sys.exit(0 if materialize([writer], instance=instance).success else 1)
+"""
+
+
+def test_two_runs_started_together_take_turns_on_the_writer_pool(tmp_path):
+    """Two processes, one instance: the second's writing step waits for the pool's one slot."""
+    assert WRITER_POOL == "warehouse_writer"
+    with DagsterInstance.get():  # the instance's tables exist before both start
+        pass
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, name], cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name in ("writer_a", "writer_b")]
+    spans = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err[-2000:]
+        spans.append(tuple(float(x) for x in out.split()))
+    (_a0, a1), (b0, _b1) = sorted(spans)
+    assert b0 >= a1  # no overlap: the second waited instead of failing
+
+
+# --- changed only = full ---------------------------------------------------------------------
+
+
+def _last_run(marts: Path) -> dict:
+    con = duckdb.connect(str(published_path(marts)), read_only=True)
+    try:
+        run_id, checks, rows = con.execute(
+            "select run_id, mart_checksums, mart_rows from audit.runs "
+            "order by published_at desc limit 1").fetchall()[0]
+    finally:
+        con.close()
+    return {"run_id": run_id, "checksums": json.loads(checks), "rows": json.loads(rows)}
+
+
+def _no_reports(raw, marts) -> list[AssetKey]:
+    graph = build_defs(str(raw), str(marts)).resolve_asset_graph()
+    return sorted(k for k in graph.materializable_asset_keys if k.path[0] != "reports")
+
+
+def test_same_inputs_same_marts_and_changed_only_equals_a_full_run(tmp_path):
+    """Idempotence (same working database, and a fresh one) and ``--changed-only``."""
+    raw = tmp_path / "raw"
+    for family in ("tem", "kela"):  # StatFin is large and not needed here
+        shutil.copytree(BUNDLED_RAW / family, raw / family)
+    a, fresh = tmp_path / "a", tmp_path / "fresh"
+    out = io.StringIO()
+    assert run_pipeline(str(raw), str(a), str(tmp_path / "r"), out=out,
+                        selection=_no_reports(raw, a)) == 0, out.getvalue()
+    first, first_log = _last_run(a), out.getvalue()
+    assert run_pipeline(str(raw), str(a), str(tmp_path / "r"), out=out,
+                        selection=_no_reports(raw, a)) == 0, out.getvalue()
+    second = _last_run(a)
+    assert second["run_id"] != first["run_id"]
+    assert second["checksums"] == first["checksums"] and second["rows"] == first["rows"]
+
+    # Nothing changed: --changed-only does nothing.
+    out = io.StringIO()
+    assert run_pipeline(str(raw), str(a), str(tmp_path / "r"), out=out, changed_only=True) == 0
+    assert "nothing changed since the published run" in out.getvalue()
+    assert _last_run(a)["run_id"] == second["run_id"]
+
+    # One Kela value changed: only Kela's part runs, and gives what a fresh full run gives.
+    kela = raw / "kela" / "data.csv"
+    lines = kela.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].rsplit(",", 1)[0] + ",1234.56"
+    kela.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = io.StringIO()
+    assert run_pipeline(str(raw), str(a), str(tmp_path / "r"), out=out,
+                        changed_only=True) == 0, out.getvalue()
+    log = out.getvalue()
+    assert "changed: kela" in log and "(downstream of kela)" in log
+    ran = set(re.findall(r"^\[\s*\d+/\d+\] (\S+)", log, re.M))
+    assert {"raw/kela", "staging/stg_kela_municipal_share", "marts/municipal_share_yearly",
+            "published/indicators_warehouse"} <= ran
+    assert not ran & {"raw/tem", "raw/statfin", "staging/stg_tem_1208",
+                      "marts/indicators_monthly"}
+    # The Kela staging checks ran with their asset, and only they.
+    passed = int(re.search(r"checks: (\d+) passed", log).group(1))
+    assert 1 <= passed < int(re.search(r"checks: (\d+) passed", first_log).group(1))
+    incremental = _last_run(a)
+    assert run_pipeline(str(raw), str(fresh), str(tmp_path / "r2"), out=out,
+                        selection=_no_reports(raw, fresh)) == 0, out.getvalue()
+    full = _last_run(fresh)
+    assert incremental["checksums"] == full["checksums"]
+    changed = {t for t in full["checksums"] if full["checksums"][t] != first["checksums"][t]}
+    assert changed == {"marts.municipal_share_yearly"}
