@@ -935,8 +935,15 @@ def _drop_wide_layout(con) -> None:
 
 
 def _sweep_orphans(con) -> None:
-    """Cells of files no longer in raw.statfin_files (a file removed from the raw folder is
-    deleted from the tables keyed by ``file``; its cells go here)."""
+    """Delete the cells of files no longer in raw.statfin_files (a file removed from the raw
+    folder is deleted from the tables keyed by ``file``; its cells go here). The counts in
+    raw.statfin_files say whether there are any, without reading the cells."""
+    listed = con.execute("SELECT coalesce(sum(cells - symbols), 0), coalesce(sum(symbols), 0) "
+                         "FROM raw.statfin_files").fetchall()[0]
+    stored = con.execute("SELECT (SELECT count(*) FROM raw.statfin_cells), "
+                         "(SELECT count(*) FROM raw.statfin_symbols)").fetchall()[0]
+    if tuple(listed) == tuple(stored):
+        return
     for table in ("statfin_cells", "statfin_symbols"):
         con.execute(f"DELETE FROM raw.{table} WHERE cell_key // {CELL_KEY_FACTOR} NOT IN "
                     "(SELECT file_key FROM raw.statfin_files)")
