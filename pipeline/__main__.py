@@ -78,7 +78,7 @@ def cmd_verify(args) -> int:
 def cmd_load(args) -> int:
     import duckdb
 
-    from .raw_layer import FAMILIES
+    from .raw_layer import FAMILIES, loaded_versions
     from .readers.common import RawFile, RawInputError
 
     path = Path(args.file)
@@ -93,9 +93,16 @@ def cmd_load(args) -> int:
 
     con = duckdb.connect(str(args.db))
     start = time.perf_counter()
+    raw = RawFile.of(path)
     try:
+        fam.create_tables(con)
+        if (raw.rel_path, raw.sha256) in loaded_versions(con, fam):
+            # Loading the same bytes again would only duplicate its rows.
+            print(f"{path}: already loaded into {args.db} (same name and SHA-256); "
+                  "nothing to do")
+            return 0
         con.execute("begin transaction")
-        summary = fam.load(con, RawFile.of(path), LoadContext("cli-" + os.urandom(4).hex(),
+        summary = fam.load(con, raw, LoadContext("cli-" + os.urandom(4).hex(),
                            datetime.now(UTC).replace(tzinfo=None)))
         con.execute("commit")
     except RawInputError as e:

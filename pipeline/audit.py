@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from .models import SQL_DIR, document
+from .raw_layer import FAMILIES, FILE_VERSIONS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -25,7 +26,7 @@ create table if not exists audit.runs (
     run_id VARCHAR NOT NULL,
     published_at TIMESTAMP NOT NULL,
     code_version VARCHAR NOT NULL,
-    input_files JSON NOT NULL,     -- [{file, file_sha256, family}] the marts were built from
+    input_files JSON NOT NULL,     -- [{file, file_sha256, family, in_force}] raw.file_versions
     mart_checksums JSON NOT NULL,  -- {table: md5 of its rows in order}
     mart_rows JSON NOT NULL        -- {table: row count}
 )"""
@@ -33,7 +34,9 @@ RUNS_DOC = {
     "run_id": "Ajo — the Dagster run that published this warehouse.",
     "published_at": "Julkaistu — when the run published (UTC).",
     "code_version": "Koodiversio — git commit of the pipeline (or a hash of its source files).",
-    "input_files": "Syötetiedostot — every raw file in the warehouse, with its SHA-256 and family.",
+    "input_files": "Syötetiedostot — every raw file version in the warehouse "
+                   "(raw.file_versions): file, SHA-256, family, and in_force = the version the "
+                   "raw folder held for this run.",
     "mart_checksums": "Tarkistussummat — md5 over each mart's rows in their order; equal inputs "
                       "give equal checksums.",
     "mart_rows": "Rivimäärät — row count of each mart.",
@@ -72,15 +75,17 @@ def checksum(con, table: str) -> str:
 
 
 def input_files(con) -> list[dict]:
-    """Every raw file currently in the warehouse, from the raw tables' lineage columns."""
-    tables = con.execute(
-        "select distinct table_schema || '.' || table_name from information_schema.columns "
-        "where table_schema = 'raw' and column_name = 'file_sha256' order by 1").fetchall()
-    files: dict[tuple[str, str], str] = {}
-    for (t,) in tables:
-        for f, sha in con.execute(f"select distinct file, file_sha256 from {t}").fetchall():
-            files[(f, sha)] = t
-    return [{"file": f, "file_sha256": s, "table": t} for (f, s), t in sorted(files.items())]
+    """Every raw file version in the warehouse (``raw.file_versions``): file, SHA-256,
+    family, whether the raw folder holds that version now, and its family's first table."""
+    first_table = {name: fam.tables[0] for name, fam in FAMILIES.items()}
+    schema, table = FILE_VERSIONS.split(".")
+    if not con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                       "and table_name = ?", [schema, table]).fetchall()[0][0]:
+        return []
+    rows = con.execute(f"select file, file_sha256, family, in_force from {FILE_VERSIONS} "
+                       "order by file, file_sha256").fetchall()
+    return [{"file": f, "file_sha256": s, "family": fam, "in_force": bool(now),
+             "table": first_table.get(fam)} for f, s, fam, now in rows]
 
 
 def record_run(con, run_id: str, published: Path | None = None) -> dict:

@@ -5,6 +5,10 @@ of the family loads whole, or the family's raw tables stay as they were. A file 
 and content hash are already loaded is not read again; new content under a known name is
 loaded beside the old version (a vintage), and a file removed from the folder is removed
 from the raw tables with all its versions.
+
+``raw.file_versions`` lists every stored version of every file, and which one the folder
+holds now (``in_force``): staging prefers that version, so putting an earlier download back
+makes its numbers count again without loading it twice.
 """
 
 from __future__ import annotations
@@ -16,9 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .readers.common import LoadContext, RawFile, RawInputError
+from .readers.common import (
+    FILE_VERSIONS,
+    LoadContext,
+    RawFile,
+    RawInputError,
+)
 from .readers.kela import create_kela_tables, load_kela, sniff_kela
-from .readers.px import create_statfin_tables, load_px, sniff_px
+from .readers.px import KNOWN_TABLE_COLUMNS, create_statfin_tables, load_px, sniff_px
 from .readers.tem_report import create_tem_tables, load_tem, sniff_tem
 
 IGNORED_NAMES = {"README.md", "README.txt", ".gitkeep", "desktop.ini", "Thumbs.db"}
@@ -33,7 +42,14 @@ class Family:
     sniff: Callable[[Path], object]
     load: Callable[..., object]
     create_tables: Callable[..., None]  # so models can read a family that has no files yet
-    tables: tuple[str, ...]
+    tables: tuple[str, ...]   # keyed by file: a removed file's rows are deleted from each
+    data: tuple[str, ...]     # the tables whose rows are the family's data (its row count)
+    derived: tuple[str, ...] = ()  # other relations its loads fill (keyed otherwise, views)
+
+    @property
+    def relations(self) -> tuple[str, ...]:
+        """Every raw table and view this family's asset fills."""
+        return tuple(dict.fromkeys((*self.tables, *self.data, *self.derived)))
 
 
 FAMILIES: dict[str, Family] = {
@@ -43,12 +59,15 @@ FAMILIES: dict[str, Family] = {
                       # The tables keyed by file. The cells (raw.statfin_cells, .._symbols)
                       # hang off raw.statfin_files.file_key; the views raw.statfin_12r5,
                       # raw.statfin_12u4 … show them (pipeline/readers/px.py).
-                      ("raw.statfin_files", "raw.statfin_values", "raw.statfin_variables")),
+                      ("raw.statfin_files", "raw.statfin_values", "raw.statfin_variables"),
+                      ("raw.statfin_cells", "raw.statfin_symbols"),
+                      tuple(f"raw.{view}" for view in KNOWN_TABLE_COLUMNS)),
     "tem": Family("tem", "TEM Työnvälitystilasto report exports (1208, 1356, 4253, TTV15)",
                   sniff_tem, load_tem, create_tem_tables,
-                  ("raw.tem_report_cells", "raw.tem_report_files")),
+                  ("raw.tem_report_cells", "raw.tem_report_files"), ("raw.tem_report_cells",)),
     "kela": Family("kela", "Kela: municipal share of the labour market subsidy (open data CSV)",
-                   sniff_kela, load_kela, create_kela_tables, ("raw.kela_municipal_share",)),
+                   sniff_kela, load_kela, create_kela_tables, ("raw.kela_municipal_share",),
+                   ("raw.kela_municipal_share",)),
 }
 
 LOAD_LOG_DDL = """
@@ -134,14 +153,15 @@ def load_family(con, raw_dir: Path, family: str, found: Scan | None = None) -> F
     fam.create_tables(con)
     result = FamilyLoad(family, unrecognised=found.unrecognised)
     files = [(RawFile.of(p, raw_dir), detail) for p, detail in found.by_family[family]]
-    present = _loaded_files(con, fam)
+    present = loaded_versions(con, fam)
     present_paths = {rel for rel, _sha in present}
     con.execute("begin transaction")
     try:
+        _backfill_versions(con, fam)
         wanted = {rf.rel_path: rf.sha256 for rf, _ in files}
         # A file gone from the folder takes all its versions with it.
         for rel in sorted(present_paths - set(wanted)):
-            for table in fam.tables:
+            for table in (*fam.tables, FILE_VERSIONS):
                 con.execute(f"delete from {table} where file = ?", [rel])
             result.removed.append(rel)
             _log(con, ctx, family, rel, "", None, None, "removed", None)
@@ -155,8 +175,16 @@ def load_family(con, raw_dir: Path, family: str, found: Scan | None = None) -> F
             summary = fam.load(con, rf, ctx)
             rows = getattr(summary, "cells", None) or getattr(summary, "rows", None)
             _log(con, ctx, family, rf.rel_path, rf.sha256, str(detail), rows, status, None)
+            con.execute(f"insert into {FILE_VERSIONS} values (?, ?, ?, ?, ?, false)",
+                        [family, rf.rel_path, rf.sha256, ctx.load_id, ctx.loaded_at])
             result.loaded.append({"file": rf.rel_path, "detail": str(detail), "rows": rows,
                                   "summary": summary})
+        # The version in the folder is in force, whether just loaded or loaded long ago.
+        con.execute(f"update {FILE_VERSIONS} set in_force = false where family = ?", [family])
+        if wanted:
+            con.executemany(f"update {FILE_VERSIONS} set in_force = true "
+                            "where family = ? and file = ? and file_sha256 = ?",
+                            [[family, rel, sha] for rel, sha in sorted(wanted.items())])
         con.execute("commit")
     except RawInputError as e:
         con.execute("rollback")
@@ -168,7 +196,7 @@ def load_family(con, raw_dir: Path, family: str, found: Scan | None = None) -> F
     return result
 
 
-def _loaded_files(con, fam: Family) -> set[tuple[str, str]]:
+def loaded_versions(con, fam: Family) -> set[tuple[str, str]]:
     """(file, sha256) of every version the family's first raw table holds now."""
     schema, table = fam.tables[0].split(".")
     exists = con.execute(
@@ -177,6 +205,20 @@ def _loaded_files(con, fam: Family) -> set[tuple[str, str]]:
     if not exists:
         return set()
     return set(con.execute(f"select distinct file, file_sha256 from {fam.tables[0]}").fetchall())
+
+
+def _backfill_versions(con, fam: Family) -> None:
+    """A warehouse from before ``raw.file_versions``: list the versions its raw tables hold
+    (the newest of each file in force until this load says otherwise)."""
+    listed = con.execute(f"select count(*) from {FILE_VERSIONS} where family = ?",
+                         [fam.name]).fetchall()[0][0]
+    if listed:
+        return
+    con.execute(f"""
+        insert into {FILE_VERSIONS}
+        select ?, file, file_sha256, min(load_id), min(loaded_at), false
+        from {fam.tables[0]} group by file, file_sha256 order by file, min(loaded_at)""",
+                [fam.name])
 
 
 def _log(con, ctx, family, file, sha, detail, rows, status, error) -> None:

@@ -135,6 +135,24 @@ def _tick(folder, cursor=None):
         return raw_folder_sensor(ctx)
 
 
+def test_make_dev_starts_the_schedule_and_sensor_stopped():
+    """`make dev` sets PIPELINE_AUTOMATION=stopped; `make serve` leaves them running."""
+    code = ("from pipeline.defs.automation import monthly_refresh as s, raw_folder_sensor as r;"
+            "print(s.default_status.value, r.default_status.value)")
+    env = {k: v for k, v in os.environ.items() if k != automation.AUTOMATION_ENV}
+    run = [sys.executable, "-c", code]
+    assert subprocess.run(run, env=env, capture_output=True, text=True,
+                          check=True).stdout.split() == ["RUNNING", "RUNNING"]
+    assert subprocess.run(run, env={**env, automation.AUTOMATION_ENV: "stopped"},
+                          capture_output=True, text=True,
+                          check=True).stdout.split() == ["STOPPED", "STOPPED"]
+    makefile = (Path(__file__).parent.parent / "Makefile").read_text()
+    dev = makefile.split("\ndev:", 1)[1].split("\n\n", 1)[0]
+    serve = makefile.split("\nserve:", 1)[1].split("\n\n", 1)[0]
+    assert f"{automation.AUTOMATION_ENV}=stopped" in dev
+    assert automation.AUTOMATION_ENV not in serve
+
+
 def _keys(request) -> set[str]:
     return {k.to_user_string() for k in request.asset_selection}
 
@@ -185,11 +203,16 @@ def test_sensor_runs_only_on_content_changes(folder, monkeypatch):
             "published/indicators_warehouse", "reports/kuntaosuus"} <= keys
     assert not keys & {"raw/tem", "raw/statfin", "staging/stg_tem_1208",
                        "marts/indicators_monthly", "staging/area_members"}
+    # Everything downstream of raw/kela but the figures drawn from other marts.
     defs = build_defs(str(folder["raw"]), str(folder["marts"]))
     expected = AssetSelection.assets(AssetKey(["raw", "kela"])).downstream().resolve(
         defs.resolve_asset_graph())
     graph = defs.resolve_asset_graph()
-    assert set(request.asset_selection) == expected & set(graph.materializable_asset_keys)
+    other_figures = {k for k in expected if k.path[0] == "reports"
+                     and k.path[1] not in ("kuntaosuus", "figures")}
+    assert len(other_figures) == 11
+    assert set(request.asset_selection) == (
+        expected & set(graph.materializable_asset_keys)) - other_figures
     assert {c.asset_key.to_user_string() for c in request.asset_check_keys} <= keys
     assert request.tags[CHANGED_TAG] == "kela"
     # The run was requested: the same state does not request it again.
@@ -364,6 +387,9 @@ def test_same_inputs_same_marts_and_changed_only_equals_a_full_run(tmp_path):
             "published/indicators_warehouse"} <= ran
     assert not ran & {"raw/tem", "raw/statfin", "staging/stg_tem_1208",
                       "marts/indicators_monthly"}
+    # Only the charts drawn from the Kela mart: its figure and the book of all figures.
+    assert {a for a in ran if a.startswith("reports/")} == {"reports/kuntaosuus",
+                                                             "reports/figures"}
     # The Kela staging checks ran with their asset, and only they.
     passed = int(re.search(r"checks: (\d+) passed", log).group(1))
     assert 1 <= passed < int(re.search(r"checks: (\d+) passed", first_log).group(1))
@@ -374,3 +400,48 @@ def test_same_inputs_same_marts_and_changed_only_equals_a_full_run(tmp_path):
     assert incremental["checksums"] == full["checksums"]
     changed = {t for t in full["checksums"] if full["checksums"][t] != first["checksums"][t]}
     assert changed == {"marts.municipal_share_yearly"}
+
+    # The earlier download put back: it is in force again (it was loaded before, so it is not
+    # read again), and the marts are the first run's.
+    kela.write_bytes((BUNDLED_RAW / "kela" / "data.csv").read_bytes())
+    out = io.StringIO()
+    assert run_pipeline(str(raw), str(a), str(tmp_path / "r"), out=out,
+                        selection=_no_reports(raw, a), changed_only=True) == 0, out.getvalue()
+    assert "changed: kela (1 file(s) with new content)" in out.getvalue()
+    assert _last_run(a)["checksums"] == first["checksums"]
+    con = duckdb.connect(str(published_path(a)), read_only=True)
+    try:
+        versions = con.execute("select file_sha256, in_force from raw.file_versions "
+                               "where file = 'kela/data.csv' order by loaded_at").fetchall()
+        loads = con.execute("select status from audit.load_log where file = 'kela/data.csv' "
+                            "order by loaded_at").fetchall()
+    finally:
+        con.close()
+    assert [now for _sha, now in versions] == [True, False]
+    assert [s for (s,) in loads] == ["loaded", "new version"]
+
+
+def test_incremental_selection_keeps_only_the_figures_of_changed_marts(tmp_path):
+    graph = build_defs(str(BUNDLED_RAW), str(tmp_path)).resolve_asset_graph()
+
+    def reports(family: str) -> set[str]:
+        keys, _checks = automation.downstream_selection([family], graph)
+        return {k.path[1] for k in keys if k.path[0] == "reports"}
+
+    assert reports("kela") == {"kuntaosuus", "figures"}
+    # StatFin feeds the monthly and yearly indicators, not the spell endings or Kela's euros.
+    assert reports("statfin") == {f"kuvio_{n}" for n in range(1, 10)} | {"figures"}
+    # The raw TEM files mark every figure synthetic (or not): all of them.
+    assert reports("tem") == {f"kuvio_{n}" for n in range(1, 12)} | {"kuntaosuus", "figures"}
+    # Checks go with their assets only.
+    keys, checks = automation.downstream_selection(["kela"], graph)
+    assert checks and {c.asset_key for c in checks} <= set(keys)
+
+
+def test_every_model_input_is_an_asset_of_the_graph(tmp_path):
+    """Raw views (raw.statfin_12r5 …) belong to their family's asset: no stray external
+    assets in the UI."""
+    graph = build_defs(str(BUNDLED_RAW), str(tmp_path)).resolve_asset_graph()
+    assert set(graph.get_all_asset_keys()) == set(graph.materializable_asset_keys)
+    stg = graph.get(AssetKey(["staging", "stg_statfin_12u4"]))
+    assert AssetKey(["raw", "statfin"]) in stg.parent_keys

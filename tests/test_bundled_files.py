@@ -31,12 +31,26 @@ def test_load_command_reads_each_bundled_file(rel, tmp_path):
     assert res.returncode == 0, res.stderr
     out = res.stdout
     assert ("report:" in out) or ("table_id:" in out) or ("rows_by_aikatyyppi" in out)
-    con = duckdb.connect(str(tmp_path / "inspect.duckdb"), read_only=True)
-    n = sum(con.execute(f"select count(*) from raw.{t}").fetchall()[0][0] for (t,) in
-            con.execute("select table_name from duckdb_tables() where schema_name = 'raw' "
-                        "and table_name not like '%_files' and table_name not like "
-                        "'%_values'").fetchall())
+
+    def rows() -> int:
+        con = duckdb.connect(str(tmp_path / "inspect.duckdb"), read_only=True)
+        try:
+            return sum(con.execute(f"select count(*) from raw.{t}").fetchall()[0][0] for (t,) in
+                       con.execute("select table_name from duckdb_tables() where schema_name = "
+                                   "'raw' and table_name not like '%_files' and table_name not "
+                                   "like '%_values'").fetchall())
+        finally:
+            con.close()
+
+    n = rows()
     assert n > 1000
+    # The same file again: nothing is added.
+    again = subprocess.run([sys.executable, "-m", "pipeline", "load", str(BUNDLED_RAW / rel),
+                            "--db", str(tmp_path / "inspect.duckdb")],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert again.returncode == 0, again.stderr
+    assert "already loaded" in again.stdout
+    assert rows() == n
 
 
 @pytest.mark.parametrize("name", ["statfin_tyonv_pxt_12r5.px", "12u4_aktivointiaste.px"])

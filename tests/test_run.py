@@ -147,3 +147,31 @@ def test_verify_fails_on_a_wrong_value(bundled_run, tmp_path):
     fails = [ln for ln in res.stdout.splitlines() if ln.startswith("FAIL")]
     assert len(fails) == 1 and "2023-06" in fails[0] and "4749" in fails[0] and "4750" in fails[0]
     assert res.stdout.strip().splitlines()[-1] == "45 of 46 published figures reproduced"
+
+
+def test_raw_assets_report_their_data_rows_and_file_versions(bundled_run):
+    """Each raw asset's row count is its data rows (StatFin: numbers + symbols, the narrow
+    cell tables), and every loaded file is listed in raw.file_versions, in force."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    base, _ = bundled_run
+    con = published(base)
+    run_id = con.execute("select run_id from audit.runs order by published_at desc "
+                         "limit 1").fetchall()[0][0]
+    expected = {
+        "statfin": con.execute("select (select count(*) from raw.statfin_cells) + "
+                               "(select count(*) from raw.statfin_symbols)").fetchall()[0][0],
+        "tem": con.execute("select count(*) from raw.tem_report_cells").fetchall()[0][0],
+        "kela": con.execute("select count(*) from raw.kela_municipal_share").fetchall()[0][0],
+    }
+    versions = con.execute("select family, count(*), bool_and(in_force) "
+                           "from raw.file_versions group by family order by family").fetchall()
+    assert versions == [("kela", 1, True), ("statfin", 2, True), ("tem", 4, True)]
+    with DagsterInstance.get() as instance:
+        counts = {}
+        for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+            mat = record.dagster_event.event_specific_data.materialization
+            if mat.asset_key.path[0] == "raw":
+                counts[mat.asset_key.path[1]] = mat.metadata["dagster/row_count"].value
+    assert counts == expected
+    assert expected["statfin"] > 100_000

@@ -9,6 +9,7 @@ the chart shows them (categories × series, also what the Excel chart references
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,6 +209,16 @@ _QUERIES = {
 }
 
 
+# The mart each kind reads (the table its query names): what a figure is downstream of.
+MART_OF_KIND = {kind: re.search(r"from (marts\.\w+)", sql).group(1)
+                for kind, sql in _QUERIES.items()}
+
+
+def figure_marts(figure_id: str) -> tuple[str, ...]:
+    """The marts (``marts.<name>``) a figure's numbers come from."""
+    return (MART_OF_KIND[FIGURES[figure_id].kind],)
+
+
 def figure_data(con, figure_id: str, area_code: str) -> pd.DataFrame:
     """The figure's numbers, exactly the mart's rows: for a monthly figure one row per month
     of the report's years (year, month_no, value); see ``_QUERIES`` for the other kinds."""
@@ -219,11 +230,14 @@ def figure_data(con, figure_id: str, area_code: str) -> pd.DataFrame:
     return con.execute(sql, used).df()
 
 
+SYNTHETIC_MARK_TABLE = "raw.tem_report_files"  # where the bundled files say they are synthetic
+
+
 def is_synthetic(con) -> bool:
     """Whether the warehouse was built from the bundled synthetic files (they say so)."""
     try:
         return bool(con.execute(
-            "select count(*) from raw.tem_report_files "
+            f"select count(*) from {SYNTHETIC_MARK_TABLE} "
             "where array_to_string(notes, ' ') ilike '%synteettinen%'").fetchall()[0][0])
     except Exception:  # noqa: BLE001 - a warehouse without the table is simply not marked
         return False

@@ -57,10 +57,11 @@ from dagster import (
     sensor,
 )
 
-from ..raw_layer import FAMILIES, IGNORED_NAMES
+from ..raw_layer import FAMILIES, FILE_VERSIONS, IGNORED_NAMES
 from ..readers.common import file_sha256
 from ..warehouse import published_path, work_db_path
 from .ingest import raw_asset_key
+from .publish import PUBLISHED_KEY
 from .resources import PipelinePaths
 
 REFRESH_JOB = "refresh_indicators"
@@ -87,12 +88,18 @@ refresh_job = define_asset_job(
                 "part downstream of the files that changed.",
 )
 
+# `make serve` (a server) starts the schedule and the sensor running; `make dev` (someone
+# exploring the UI) starts them stopped, so opening the UI does not rebuild data/marts on
+# the sensor's first tick. Either can be switched in the UI (Automation).
+AUTOMATION_ENV = "PIPELINE_AUTOMATION"
+_RUNNING = os.environ.get(AUTOMATION_ENV, "running").strip().lower() != "stopped"
+
 monthly_refresh = ScheduleDefinition(
     name="monthly_refresh",
     job=refresh_job,
     cron_schedule=MONTHLY_CRON,
     execution_timezone=TIMEZONE,
-    default_status=DefaultScheduleStatus.RUNNING,
+    default_status=DefaultScheduleStatus.RUNNING if _RUNNING else DefaultScheduleStatus.STOPPED,
     tags={TRIGGER_TAG: "schedule"},
     description="Every month on the 28th at 06:00 (Helsinki): a full run, after TEM's "
                 "monthly release (around the 20th–25th) for the previous month.",
@@ -242,14 +249,17 @@ def published_inputs(marts_dir: Path) -> dict | None:
         return None
     run_id, code_version, files = rows[0]
     files = json.loads(files) if isinstance(files, str) else files
+    # The versions in force when it ran (runs recorded before raw.file_versions list every
+    # stored version, without in_force).
     return {"run_id": run_id, "code_version": code_version,
-            "files": _by_family((f["file"], f["file_sha256"], _TABLE_FAMILY.get(f["table"]))
-                                for f in files)}
+            "files": _by_family((f["file"], f["file_sha256"],
+                                 f.get("family") or _TABLE_FAMILY.get(f.get("table")))
+                                for f in files if f.get("in_force", True))}
 
 
 def working_inputs(marts_dir: Path) -> Versions | None:
-    """What the working database's raw tables hold now; None if there is none or another
-    process has it open."""
+    """The file versions in force in the working database (``raw.file_versions``); None if
+    there is none or another process has it open."""
     path = work_db_path(marts_dir)
     if not path.exists():
         return None
@@ -257,16 +267,14 @@ def working_inputs(marts_dir: Path) -> Versions | None:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error:
         return None
-    out: Versions = {}
     try:
-        for fam in FAMILIES.values():
-            schema, table = fam.tables[0].split(".")
-            exists = con.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = ? and table_name = ?", [schema, table]).fetchall()[0][0]
-            out[fam.name] = set(con.execute(
-                f"select distinct file, file_sha256 from {fam.tables[0]}").fetchall()
-            ) if exists else set()
+        schema, table = FILE_VERSIONS.split(".")
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?", [schema, table]).fetchall()[0][0]
+        out = _by_family(con.execute(
+            f"select file, file_sha256, family from {FILE_VERSIONS} where in_force"
+        ).fetchall() if exists else [])
     except duckdb.Error:
         return None
     finally:
@@ -331,11 +339,23 @@ def stale_families(raw_dir: Path, marts_dir: Path, folder: Fingerprint | None = 
 
 def downstream_selection(families: Iterable[str], asset_graph
                          ) -> tuple[list[AssetKey], list[AssetCheckKey]]:
-    """The raw assets of ``families`` and everything downstream, with their checks."""
+    """The raw assets of ``families`` and everything downstream, with their checks.
+
+    The published warehouse follows every mart, so everything after it would always rerun;
+    an asset that names inputs of its own beside the warehouse (a figure: its marts) is
+    kept only when one of those is in the selection."""
     sel = AssetSelection.assets(*(raw_asset_key(f) for f in sorted(families))).downstream()
-    keys = sorted(sel.resolve(asset_graph) & set(asset_graph.materializable_asset_keys),
-                  key=lambda k: k.to_user_string())
-    checks = sorted(sel.resolve_checks(asset_graph), key=lambda c: c.to_user_string())
+    reached = sel.resolve(asset_graph) & set(asset_graph.materializable_asset_keys)
+
+    def needed(key: AssetKey) -> bool:
+        own = set(asset_graph.get(key).parent_keys) - {PUBLISHED_KEY}
+        if PUBLISHED_KEY not in asset_graph.get(key).parent_keys or not own:
+            return True
+        return bool(own & reached)
+
+    keys = sorted((k for k in reached if needed(k)), key=lambda k: k.to_user_string())
+    checks = sorted((c for c in sel.resolve_checks(asset_graph) if c.asset_key in set(keys)),
+                    key=lambda c: c.to_user_string())
     return keys, checks
 
 
@@ -346,7 +366,7 @@ def downstream_selection(families: Iterable[str], asset_graph
     name="raw_folder_sensor",
     job=refresh_job,
     minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
-    default_status=DefaultSensorStatus.RUNNING,
+    default_status=DefaultSensorStatus.RUNNING if _RUNNING else DefaultSensorStatus.STOPPED,
     description="Watches the raw folder (by content hash) and runs, for the source families "
                 "whose files are new, changed or removed, their raw asset and everything "
                 "downstream of it. The first tick runs everything.",

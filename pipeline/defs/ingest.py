@@ -11,7 +11,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from ..raw_layer import FAMILIES, load_family, scan
+from ..raw_layer import FAMILIES, FILE_VERSIONS, load_family, scan
 from ..readers.common import RawInputError
 from .resources import PipelinePaths
 
@@ -23,8 +23,10 @@ def raw_asset_key(family: str) -> AssetKey:
 
 
 def table_to_raw_asset() -> dict[str, AssetKey]:
-    """Which raw asset fills each raw table (for wiring SQL models to their inputs)."""
-    return {t: raw_asset_key(f.name) for f in FAMILIES.values() for t in f.tables}
+    """Which raw asset fills each raw table or view (for wiring SQL models to their inputs).
+    ``raw.file_versions`` is filled by every family; a model reading it reads its family's
+    own tables too, which carry the dependency."""
+    return {t: raw_asset_key(f.name) for f in FAMILIES.values() for t in f.relations}
 
 
 def _raw_asset(family: str):
@@ -33,7 +35,7 @@ def _raw_asset(family: str):
     @asset(
         key=raw_asset_key(family), group_name="raw", kinds={"duckdb", "python"},
         description=f"Raw layer: {fam.title}, as typed rows with lineage (file, SHA-256, place). "
-                    f"Tables: {', '.join(fam.tables)}.",
+                    f"Tables: {', '.join(fam.relations)}; and its rows of {FILE_VERSIONS}.",
         pool=WRITER_POOL,
     )
     def _load(context: AssetExecutionContext, duckdb: DuckDBResource,
@@ -47,7 +49,7 @@ def _raw_asset(family: str):
                               "place": e.place or "", "problem": e.problem}) from e
             # Rows of the data tables (not the per-file and code-list tables).
             rows = sum(con.execute(f"select count(*) from {t}").fetchall()[0][0]
-                       for t in fam.tables if not t.endswith(("_files", "_values")))
+                       for t in fam.data)
         for name in result.unrecognised:
             context.log.warning(f"not recognised as any source, not loaded: {name}")
         table = "\n".join(f"| {f['file']} | {f['detail']} | {f['rows']} |" for f in result.loaded)

@@ -4,6 +4,11 @@ One asset per figure writes the pilot area's ``<figure>.png/.svg/.pdf/.csv``; on
 ``figures.pdf`` and ``figures.xlsx`` with every figure. All read the published warehouse
 read-only, so they can be rerun without rerunning the pipeline. Other areas and English
 versions: ``python -m pipeline export``.
+
+Each figure also names as upstream the marts it reads (``figures.figure_marts``) and the raw
+TEM files (whose notes mark the data synthetic). The published warehouse comes after every
+mart, so it is downstream of any change; an incremental selection therefore keeps a figure
+only when one of its own inputs is (``automation.downstream_selection``).
 """
 
 
@@ -12,8 +17,10 @@ from dagster import AssetKey, MaterializeResult, MetadataValue, asset
 from ..areas import PILOT_AREA
 from ..charts import figures, outputs
 from ..warehouse import connect_published
+from .ingest import table_to_raw_asset
 from .publish import PUBLISHED_KEY
 from .resources import PipelinePaths
+from .transform import model_key
 
 BOOK_KEY = AssetKey(["reports", "figures"])
 
@@ -22,13 +29,21 @@ def _preview_md(figure_id: str, png_base64: str) -> MetadataValue:
     return MetadataValue.md(f"![{figure_id}](data:image/png;base64,{png_base64})")
 
 
+def figure_inputs(figure_id: str | None = None) -> list[AssetKey]:
+    """What a figure's files are made of besides the published warehouse: its marts, and the
+    raw TEM files (``figures.is_synthetic`` reads their notes). None: every figure's."""
+    ids = figures.FIGURES if figure_id is None else [figure_id]
+    marts = sorted({m for f in ids for m in figures.figure_marts(f)})
+    return [*(model_key(m) for m in marts), table_to_raw_asset()[figures.SYNTHETIC_MARK_TABLE]]
+
+
 def _figure_asset(figure_id: str):
     spec = figures.FIGURES[figure_id]
     caption = (f"Kuvio {spec.number} – " if spec.number is not None else "") + spec.title["fi"]
 
     @asset(
         key=AssetKey(["reports", figure_id]), group_name="reports",
-        kinds={"matplotlib", "png", "csv"}, deps=[PUBLISHED_KEY],
+        kinds={"matplotlib", "png", "csv"}, deps=[PUBLISHED_KEY, *figure_inputs(figure_id)],
         description=f"{caption} (pilot area). Lähde: {spec.source['fi']}",
     )
     def _render(paths: PipelinePaths) -> MaterializeResult:
@@ -56,7 +71,8 @@ def _figure_asset(figure_id: str):
 
 
 @asset(
-    key=BOOK_KEY, group_name="reports", kinds={"pdf", "excel"}, deps=[PUBLISHED_KEY],
+    key=BOOK_KEY, group_name="reports", kinds={"pdf", "excel"},
+    deps=[PUBLISHED_KEY, *figure_inputs()],
     description="Every figure of the report for the pilot area: figures.pdf (a page each) and "
                 "figures.xlsx (a sheet each, with the data and a native Excel chart).",
 )

@@ -16,6 +16,7 @@ from dagster_duckdb import DuckDBResource
 
 from .. import areas
 from ..models import Model, all_models, checks_for, document, run_check, run_model
+from ..raw_layer import FILE_VERSIONS
 from .ingest import WRITER_POOL, table_to_raw_asset
 
 AREA_MEMBERS = "staging.area_members"
@@ -27,7 +28,8 @@ def model_key(table: str) -> AssetKey:
 
 def _input_keys(m: Model) -> list[AssetKey]:
     raw = table_to_raw_asset()
-    return [raw.get(t, model_key(t)) for t in m.inputs]
+    keys = [raw.get(t, model_key(t)) for t in m.inputs if t != FILE_VERSIONS]
+    return list(dict.fromkeys(keys))
 
 
 def _preview(con, table: str, n: int = 5) -> str:

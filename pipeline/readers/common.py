@@ -92,3 +92,44 @@ def split_symbol(text: str) -> tuple[float | None, str | None] | None:
     if t in SYMBOLS:
         return None, t
     return None
+
+
+# Every stored version of every raw file, and the one the raw folder holds now. The raw layer
+# keeps it (pipeline/raw_layer.py); each family's create_*_tables creates it, so that staging,
+# which reads it, also works on tables a reader filled directly.
+FILE_VERSIONS = "raw.file_versions"
+
+FILE_VERSIONS_DDL = f"""
+create table {FILE_VERSIONS} (
+    family VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    file_sha256 VARCHAR NOT NULL,
+    load_id VARCHAR NOT NULL,
+    loaded_at TIMESTAMP NOT NULL,
+    in_force BOOLEAN NOT NULL
+)"""
+
+FILE_VERSIONS_DOCS = {
+    None: "Tiedostoversiot — every version of every raw file the raw tables hold (a new "
+          "download under a known name is a new version; older ones stay for audit.revisions), "
+          "and which version the raw folder holds now. Staging takes that one first.",
+    "family": "Source family: statfin, tem or kela.",
+    "file": "The file, relative to the raw folder.",
+    "file_sha256": "SHA-256 of this version's content.",
+    "load_id": "The load that read this version.",
+    "loaded_at": "When this version was loaded (UTC).",
+    "in_force": "Voimassa — true for the version the raw folder holds now (one per file).",
+}
+
+
+def create_file_versions(con) -> None:
+    """``raw.file_versions``, documented (models read it before any file is loaded)."""
+    con.execute("create schema if not exists raw")
+    if con.execute("select count(*) from duckdb_tables() where database_name = "
+                   "current_database() and schema_name = 'raw' and table_name = "
+                   "'file_versions'").fetchall()[0][0]:
+        return
+    con.execute(FILE_VERSIONS_DDL)
+    for column, text in FILE_VERSIONS_DOCS.items():
+        what = f"table {FILE_VERSIONS}" if column is None else f"column {FILE_VERSIONS}.{column}"
+        con.execute(f"comment on {what} is '{text.replace(chr(39), chr(39) * 2)}'")

@@ -28,6 +28,7 @@ from pipeline.readers.common import (
     LoadContext,
     RawFile,
     RawInputError,
+    create_file_versions,
 )
 
 TABLE = "raw.kela_municipal_share"
@@ -404,6 +405,7 @@ def create_kela_tables(con) -> None:
         )
         """
     )
+    create_file_versions(con)
 
 
 def _insert(con, raw: RawFile, ctx: LoadContext) -> None:

@@ -56,7 +56,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .common import SYMBOLS, LoadContext, RawFile, RawInputError
+from .common import SYMBOLS, LoadContext, RawFile, RawInputError, create_file_versions
 
 # --------------------------------------------------------------------------- header parsing
 
@@ -1054,6 +1054,7 @@ def load_px(con: duckdb.DuckDBPyConnection, raw: RawFile, ctx: LoadContext) -> P
     rel = raw.rel_path
     header = read_px_header(raw.path, rel)
     _ensure_tables(con)
+    create_file_versions(con)
     _sweep_orphans(con)
     if not _exists(con, f"statfin_{header.table_id}", "views"):
         refresh_view(con, header.table_id)  # so the table exists even if this load fails
@@ -1212,6 +1213,7 @@ def create_statfin_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The storage tables and the views of the known tables (12r5, 12u4), so models can
     read them before any file is loaded; removes the cells of files no longer listed."""
     _ensure_tables(con)
+    create_file_versions(con)
     _sweep_orphans(con)
     datasets = {r[0] for r in con.execute(
         "SELECT DISTINCT dataset FROM raw.statfin_files").fetchall()}

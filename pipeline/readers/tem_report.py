@@ -24,7 +24,14 @@ import pyarrow as pa
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from .common import LINEAGE_COLUMNS_SQL, SYMBOLS, LoadContext, RawFile, RawInputError
+from .common import (
+    LINEAGE_COLUMNS_SQL,
+    SYMBOLS,
+    LoadContext,
+    RawFile,
+    RawInputError,
+    create_file_versions,
+)
 
 # Report number -> the measure columns it must have. A breakdown column (TTV15's reason) is
 # a dimension, not a measure: its values are read from the data, never fixed in code.
@@ -316,6 +323,7 @@ def create_tem_tables(con) -> None:
     con.execute("create schema if not exists raw")
     con.execute(CELLS_DDL)
     con.execute(FILES_DDL)
+    create_file_versions(con)
 
 
 def load_tem(con, raw: RawFile, ctx: LoadContext) -> TemLoadSummary:

@@ -36,8 +36,8 @@ select * from (values
 
 comment on table audit.indicator_sources is 'One row per indicator and raw measure it is computed from (marts.indicators_monthly): the lineage map used by audit.lineage().';
 
--- StatFin cells in force: the newest file where downloads overlap (staging's order:
--- LAST-UPDATED, then load time, then file name), totals and breakdowns alike, 12r5 and 12u4
+-- StatFin cells in force: the newest file where downloads overlap (staging's order: the
+-- version the raw folder holds now, then LAST-UPDATED, then load time, then file name), totals and breakdowns alike, 12r5 and 12u4
 -- together. Every cell of a table's newest file is in force; a cell of an older file only
 -- where no newer file of that table has the cell (a download of fewer months or areas
 -- leaves the older ones in force). A table loaded from one file only (the usual case) is
@@ -48,16 +48,19 @@ with
 
 file_order as (
     select
-        dataset,
-        load_id,
-        file,
-        file_sha256,
+        f.dataset,
+        f.load_id,
+        f.file,
+        f.file_sha256,
         row_number() over (
-            partition by dataset
-            order by last_updated desc nulls last, loaded_at desc, file desc
+            partition by f.dataset
+            order by coalesce(v.in_force, false) desc, f.last_updated desc nulls last,
+                f.loaded_at desc, f.file desc
         ) as file_rank,
-        count(*) over (partition by dataset) as files_of_dataset
-    from raw.statfin_files
+        count(*) over (partition by f.dataset) as files_of_dataset
+    from raw.statfin_files as f
+    left join raw.file_versions as v
+        on v.family = 'statfin' and v.file = f.file and v.file_sha256 = f.file_sha256
 ),
 
 one_file as (

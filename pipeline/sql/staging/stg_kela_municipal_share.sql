@@ -5,7 +5,10 @@ with
 
 source as (
 
-    select * from raw.kela_municipal_share
+    select k.*, coalesce(v.in_force, false) as in_force
+    from raw.kela_municipal_share as k
+    left join raw.file_versions as v
+        on v.family = 'kela' and v.file = k.file and v.file_sha256 = k.file_sha256
 
 ),
 
@@ -26,7 +29,8 @@ monthly as (
 ),
 
 -- Count each person once: the total is the row with Yhteensä in day class, age and sex.
--- When two loaded files hold the same month, the most recently loaded one wins.
+-- When two loaded files hold the same month: the version of a file that the raw folder
+-- holds now (raw.file_versions.in_force) first, then the most recently loaded one.
 totals as (
 
     select *
@@ -34,7 +38,7 @@ totals as (
     where tyomarkkinatukipaiva_luokka = 'Yhteensä'
     qualify row_number() over (
         partition by municipality_code, month
-        order by loaded_at desc, file desc
+        order by in_force desc, loaded_at desc, file desc
     ) = 1
 
 ),

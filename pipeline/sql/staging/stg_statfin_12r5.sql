@@ -1,5 +1,6 @@
 -- One row per area per month: StatFin table 12r5, jobseekers, unemployed, labour force,
--- long-term unemployed and open vacancies at the end of the month (newest file wins).
+-- long-term unemployed and open vacancies at the end of the month (the files' versions in
+-- force first, then the newest file wins).
 with
 
 cells as (
@@ -7,7 +8,11 @@ cells as (
 ),
 
 files as (
-    select load_id, file, file_sha256, last_updated from raw.statfin_files
+    -- in_force: the version of its file that the raw folder holds now (raw.file_versions).
+    select f.load_id, f.file, f.file_sha256, f.last_updated, coalesce(v.in_force, false) as in_force
+    from raw.statfin_files as f
+    left join raw.file_versions as v
+        on v.family = 'statfin' and v.file = f.file and v.file_sha256 = f.file_sha256
 ),
 
 ranked as (
@@ -15,7 +20,8 @@ ranked as (
         cells.*,
         row_number() over (
             partition by cells.area_code, cells.month, cells.content_code
-            order by files.last_updated desc nulls last, cells.loaded_at desc, cells.file desc
+            order by files.in_force desc, files.last_updated desc nulls last,
+                cells.loaded_at desc, cells.file desc
         ) as vintage_rank
     from cells
     join files using (load_id, file, file_sha256)

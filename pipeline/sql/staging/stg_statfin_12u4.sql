@@ -1,6 +1,7 @@
 -- One row per area and month: StatFin table 12u4, unemployed jobseekers and those in
 -- services on the count day, and the published activation rate, for all sexes and ages
--- (sex and age group 'SSS'; newest file wins).
+-- (sex and age group 'SSS'; the files' versions in force first, then the newest
+-- file wins).
 --
 -- The file breaks every area down by sex × age group (a whole-country file: 28 M cells);
 -- the indicators use the totals only, so the totals are picked from the cells first
@@ -15,7 +16,11 @@ cells as (
 ),
 
 files as (
-    select load_id, file, file_sha256, last_updated from raw.statfin_files
+    -- in_force: the version of its file that the raw folder holds now (raw.file_versions).
+    select f.load_id, f.file, f.file_sha256, f.last_updated, coalesce(v.in_force, false) as in_force
+    from raw.statfin_files as f
+    left join raw.file_versions as v
+        on v.family = 'statfin' and v.file = f.file and v.file_sha256 = f.file_sha256
 ),
 
 ranked as (
@@ -24,7 +29,8 @@ ranked as (
         row_number() over (
             partition by cells.area_code, cells.sex, cells.age_group, cells.month,
                 cells.content_code
-            order by files.last_updated desc nulls last, cells.loaded_at desc, cells.file desc
+            order by files.in_force desc, files.last_updated desc nulls last,
+                cells.loaded_at desc, cells.file desc
         ) as vintage_rank
     from cells
     join files using (load_id, file, file_sha256)

@@ -1,5 +1,6 @@
 -- One row per TEM report cell in force: report × municipality × month × breakdown × measure,
--- from the newest extraction ('Poimittu' date) when several downloads hold the same cell.
+-- when several downloads hold the same cell: the version of a file that the raw folder holds
+-- now (raw.file_versions.in_force) first, then the newest extraction ('Poimittu' date).
 with
 
 cells as (
@@ -7,7 +8,11 @@ cells as (
 ),
 
 files as (
-    select load_id, file, file_sha256, extracted_on from raw.tem_report_files
+    -- in_force: the version of its file that the raw folder holds now (raw.file_versions).
+    select f.load_id, f.file, f.file_sha256, f.extracted_on, coalesce(v.in_force, false) as in_force
+    from raw.tem_report_files as f
+    left join raw.file_versions as v
+        on v.family = 'tem' and v.file = f.file and v.file_sha256 = f.file_sha256
 ),
 
 ranked as (
@@ -16,7 +21,8 @@ ranked as (
         files.extracted_on,
         row_number() over (
             partition by cells.report, cells.area, cells.month, cells.breakdown, cells.measure
-            order by files.extracted_on desc nulls last, cells.loaded_at desc, cells.file desc
+            order by files.in_force desc, files.extracted_on desc nulls last,
+                cells.loaded_at desc, cells.file desc
         ) as vintage_rank
     from cells
     join files using (load_id, file, file_sha256)
