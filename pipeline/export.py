@@ -1,9 +1,10 @@
 """``python -m pipeline export``: the report's figures from the published warehouse.
 
 Reads ``<marts-dir>/indicators.duckdb`` read-only (the pipeline is not rerun) and writes, for
-the pilot area (kuntakokeilualue, default) or one municipality (kunta, ``--area KU564``),
+the pilot area (kuntakokeilualue, default), an employment area of 2025 (työllisyysalue,
+``--area TA_OULU``) or one municipality (kunta, ``--area KU564``),
 each figure as PNG, SVG, PDF and CSV, all of them in ``figures.pdf`` and ``figures.xlsx``.
-A municipality's files go under ``<out>/<area_code>/``.
+An area's or a municipality's files go under ``<out>/<area_code>/``.
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ def _split(values: list[str] | None) -> list[str]:
 
 
 def _area_code(text: str) -> str:
-    """'pilot_area', 'KU564', 'ku564', '564' or '564 Oulu' -> the mart's area code."""
+    """'pilot_area', a group code in any case ('ta_oulu'), 'KU564', 'ku564', '564' or
+    '564 Oulu' -> the mart's area code."""
     text = text.strip()
-    if text.lower() == areas.PILOT_AREA:
-        return areas.PILOT_AREA
-    if text in areas.AREA_GROUPS:
-        return text
+    if group := areas.group_code(text):
+        return group
     try:
         return areas.municipality_code(text)
     except ValueError:
@@ -60,8 +60,9 @@ def cmd_export(args) -> int:
     try:
         if not figures.area_has_data(con, area):
             print(f"error: no data for area {args.area!r} in the published warehouse "
-                  f"({args.marts_dir}); areas are pilot_area or municipality codes "
-                  "such as KU564", file=sys.stderr)
+                  f"({args.marts_dir}); areas are pilot_area, municipality codes such as "
+                  f"KU564 and the employment areas {', '.join(areas.EMPLOYMENT_AREAS)}",
+                  file=sys.stderr)
             return 2
         written = outputs.write_all(con, args.out, area, wanted, formats, args.lang)
     finally:
@@ -87,7 +88,8 @@ def add_export_parser(subparsers) -> None:
                    help="only this figure (kuvio_1 … kuvio_11, kuntaosuus); repeatable or "
                         "comma separated; default all")
     p.add_argument("--area", default=areas.PILOT_AREA,
-                   help="pilot_area (default) or a municipality code such as KU564")
+                   help="pilot_area (default), an employment area such as TA_OULU (any "
+                        "case), or a municipality code such as KU564")
     p.add_argument("--format", action="extend", nargs="+", metavar="LIST",
                    help=f"comma separated, of {','.join(FORMATS)}; default all")
     p.add_argument("--out", type=Path, default=Path("reports"),

@@ -314,6 +314,15 @@ def test_export_errors(run, tmp_path, capsys, argv, message):
     assert not any(tmp_path.iterdir())
 
 
+def test_export_area_codes_in_any_case():
+    from pipeline.export import _area_code
+
+    assert _area_code("ta_oulu") == _area_code(" TA_Oulu ") == "TA_OULU"
+    assert _area_code("PILOT_AREA") == "pilot_area"
+    assert _area_code("ku564") == _area_code("564 Oulu") == "KU564"
+    assert _area_code("ta_nowhere") == "ta_nowhere"  # unknown: export says it has no data
+
+
 def test_export_without_a_warehouse(tmp_path, capsys):
     assert export("--marts-dir", str(tmp_path / "none"), "--out", str(tmp_path)) == 2
     assert "does not exist yet" in capsys.readouterr().err
