@@ -11,7 +11,9 @@
 3. runs ``python -m pipeline run`` on the whole set (temporary marts, reports and Dagster
    folders), then changes one raw file (a count in the TEM TTV15 export) and runs again
    with ``--changed-only`` (when the CLI has it; else a plain run, which also skips the
-   unchanged raw files);
+   unchanged raw files); after each run, times ``select count(*) from audit.revisions`` on
+   the published warehouse (first one version of every file: no revision; then two versions
+   of TTV15: the one changed count);
 4. exports the figures for a municipality outside the pilot and for an employment area
    (``--area TA_OULU``), from the published warehouse.
 
@@ -36,6 +38,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+
+import duckdb
 
 from . import country
 
@@ -100,6 +104,27 @@ def pipeline_run(raw: Path, out: Path, work: Path, *extra: str) -> Child:
                       "--marts-dir", str(out / "marts"), "--reports-dir",
                       str(out / "reports"), *extra], work,
                      env={"DAGSTER_HOME": str(out / "dagster")})
+
+
+def time_revisions(marts: Path, repeat: int = 3) -> tuple[float, int]:
+    """(median seconds, rows) of ``select count(*) from audit.revisions`` on the published
+    warehouse, opened read-only in this process (closed before the next run)."""
+    con = duckdb.connect(str(marts / "indicators.duckdb"), read_only=True)
+    try:
+        secs, rows = [], 0
+        for _ in range(repeat):
+            start = time.perf_counter()
+            rows = con.execute("select count(*) from audit.revisions").fetchall()[0][0]
+            secs.append(time.perf_counter() - start)
+    finally:
+        con.close()
+    return statistics.median(secs), rows
+
+
+def revisions_result(marts: Path, what: str, expected: int) -> Result:
+    secs, rows = time_revisions(marts)
+    return Result(f"`select count(*) from audit.revisions` ({what})", secs,
+                  note=f"{rows} rows (expected {expected}); median of 3", ok=rows == expected)
 
 
 def has_changed_only() -> bool:
@@ -234,6 +259,8 @@ def run(args) -> tuple[list[Result], dict]:
                               note=_summary(full.stdout)))
         if not ok:
             print(full.stdout[-3000:], full.stderr[-3000:], sep="\n", file=sys.stderr)
+        else:
+            results.append(revisions_result(out / "marts", "one version of every file", 0))
         changed = change_one_file(raw)
         stamp.unlink(missing_ok=True)  # the raw set is no longer the generated one
         flag = ["--changed-only"] if has_changed_only() else []
@@ -242,6 +269,8 @@ def run(args) -> tuple[list[Result], dict]:
             f"incremental run after one changed file ({changed}"
             f"{', --changed-only' if flag else ''})", inc.wall, inc.peak_bytes,
             ok=inc.returncode == 0, note=_summary(inc.stdout)))
+        if inc.returncode == 0:
+            results.append(revisions_result(out / "marts", f"two versions of {changed}", 1))
         for area in (_outside_pilot(args.municipalities), "TA_OULU"):
             exp = run_child([PYTHON, "-m", "pipeline", "export", "--marts-dir",
                              str(out / "marts"), "--area", area, "--out",
@@ -320,7 +349,9 @@ def markdown(results: list[Result], facts: dict, info: dict, args) -> str:
         "thread while DuckDB inserts the previous chunk. Staging picks the 12u4 totals (sex "
         "and age group SSS) before ranking and pivoting; `audit.statfin_cells_in_force` "
         "compares cells one by one only for tables loaded from several files. See "
-        "`pipeline/readers/px.py`.",
+        "`pipeline/readers/px.py`. `audit.revisions` likewise compares cells only for the "
+        "sources (TEM report, StatFin table, Kela) loaded from several file versions "
+        "(`pipeline/sql/audit/revisions.sql`).",
         "",
         "Timings on a shared 2-core machine vary by ±20 % from run to run; pyaxis runs in "
         "the same session, so the ratio is the steadier figure.",

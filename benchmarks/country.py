@@ -6,11 +6,22 @@ writes what a user would drop into ``data/raw/`` for the whole of Finland:
 - ``statfin/statfin_tyonv_pxt_12r5.px`` — StatFin 12r5, every municipality (``KU005`` …),
   the 19 regions (``MK01`` …) and the whole country (``SSS``), seven contents, by month;
 - ``statfin/12u4_aktivointiaste.px`` — StatFin 12u4 by area × sex (3) × age group (12) ×
-  month × content (10): 2006M01–2025M12 for the whole country is ≈ 28 M cells, ≈ 120 MB;
-- ``tem/1208.csv``, ``tem/1356.csv``, ``tem/4253.csv``, ``tem/ttv15.csv`` — the TEM report
-  exports for every municipality (CSV, as the reporting service exports them);
+  month × content (10): 2006M01–2025M12 for the whole country is ≈ 28 M cells, ≈ 80 MB;
+- ``tem/1208_tyonhakijat.csv``, ``tem/1356_virrat.csv``, ``tem/4253_aktivointiaste.csv``,
+  ``tem/ttv15_paattymissyyt.csv`` — the TEM report exports for every municipality (CSV, as
+  the reporting service exports them);
 - ``kela/data.csv`` — Kela's municipal share of the labour market subsidy for every
-  municipality, 2019–2024 (the years of the 300/1000-day rules).
+  municipality, billing months of the requested years that fall in 2019–2024.
+
+Kela's years are clamped to 2019–2024 (``KELA_YEARS``, ``kela_years()``), the years the
+sample generator's Kela rows are calibrated for (``pipeline.sample.kela``: its YEARS and
+benefit levels). They are all under the kuntaosuus rules of 2015–2024 (the municipality pays
+50 % of the subsidy after 300 days, 70 % after 1000). 2015–2018 were under the same rules,
+but the generator has no benefit levels for them; from 2025 the rules no longer apply (the
+2025 funding reform changed what municipalities pay). So ``--first-year 2006 --last-year
+2025`` writes Kela rows for 2019–2024, ``--first-year 2024 --last-year 2024`` for 2024 only,
+and a range that misses 2019–2024 writes no Kela file (Kela's reader refuses a file without
+data rows).
 
 The municipalities are the real ones (Statistics Finland codes and names, grouped by region
 as of 2021–2025), so the employment areas of ``pipeline.areas`` find their members. The
@@ -26,8 +37,9 @@ masks them.
 ``municipalities`` and the years make it small enough for the test suite. The same seed
 writes the same bytes.
 
-Like ``pipeline.sample`` this imports nothing from the pipeline but the sample writers'
-helpers (``write_px``, the TEM report titles, Kela's row helpers).
+Like ``pipeline.sample`` this imports nothing from the pipeline but the sample generator's
+(``pipeline.sample``): ``write_px``, StatFin's contents, sexes and age groups, the TEM report
+titles, Kela's row helpers.
 """
 
 from __future__ import annotations
@@ -43,12 +55,23 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.sample import kela as kela_sample
+from pipeline.sample import statfin as statfin_sample
 from pipeline.sample import tem as tem_sample
 from pipeline.sample.px import write_px
+from pipeline.sample.statfin import AGES, CONTENTS_12R5, SERVICES, SEXES
 
 DEFAULT_SEED = 20250101
 FIRST_YEAR, LAST_YEAR = 2006, 2025
-KELA_YEARS = kela_sample.YEARS  # 2019–2024
+# The years Kela rows can be written for: those the sample generator's Kela rules and
+# benefit levels are calibrated for (pipeline.sample.kela: YEARS, CENTS_PER_DAY), 2019–2024,
+# all under the 300/500/1000-day kuntaosuus rules (50 %, 50 %, 70 %) that ended with 2024.
+KELA_YEARS = kela_sample.YEARS
+
+
+def kela_years(first_year: int, last_year: int) -> tuple[int, ...]:
+    """The billing years of the Kela file for a data set of ``first_year``–``last_year``: the
+    requested years that are KELA_YEARS (2019–2024), none if they do not meet."""
+    return tuple(y for y in KELA_YEARS if first_year <= y <= last_year)
 
 # Regions (maakunnat) and their municipalities: "code name" pairs, as of 2021–2025.
 REGIONS: list[tuple[str, str, str]] = [
@@ -143,28 +166,10 @@ LTU_SHARE = {2005: 0.22, 2006: 0.22, 2010: 0.24, 2016: 0.35, 2019: 0.30, 2021: 0
              2023: 0.30, 2025: 0.33, 2026: 0.33}
 SEASON = np.array([1.08, 1.06, 1.02, 0.98, 0.95, 1.02, 1.10, 1.00, 0.95, 0.94, 0.96, 1.04])
 
-SEXES = [("SSS", "Yhteensä"), ("1", "Miehet"), ("2", "Naiset")]
-AGES = ["15-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54", "55-59",
-        "60-64", "65-"]
-AGE_WEIGHTS = np.array([3, 9, 11, 11, 11, 10, 10, 10, 11, 12, 2], dtype=float)
-SERVICES = [  # 12u4 service contents; PALVELUISSAYHTEENSA is their sum
-    ("TVKOULUTUSLOP", "Työvoimakoulutuksessa laskentapäivänä (lkm.)", 22),
-    ("VALMENNUSLOP", "Valmennuksessa laskentapäivänä (lkm.)", 15),
-    ("TYOLLISTETTYLOP", "Työllistettynä laskentapäivänä (lkm.)", 20),
-    ("KOKEILULOP", "Työkokeilussa laskentapäivänä (lkm.)", 8),
-    ("VUORVAPLOP", "Vuorottelijana laskentapäivänä (lkm.)", 1),
-    ("KUNTTYOLOP", "Kuntouttavassa työtoiminnassa laskentapäivänä (lkm.)", 14),
-    ("OMAEHTLOP", "Omaehtoisessa opiskelussa laskentapäivänä (lkm.)", 20),
-]
-CONTENTS_12R5 = [
-    ("HAKIJALOPUSSA", "Työnhakijoita laskentapäivänä (lkm.)"),
-    ("TYOTTOMATLOPUSSA", "Työttömät työnhakijat laskentapäivänä (lkm.)"),
-    ("TYOVOIMATK", "TK:n Työssäkäyntitilaston työvoima (lkm.)"),
-    ("TYOTOSUUS", "Työttömien työnhakijoiden %-osuus työvoimasta (%)"),
-    ("PITKAAIKAISTYOTTOMAT", "Pitkäaikaistyöttömät (lkm.)"),
-    ("AVPAIKATLOPUSSA", "Avoimet työpaikat kuukauden laskentapäivänä (lkm.)"),
-    ("ALLE25LOPUSSA", "Alle 25-vuotiaat työttömät työnhakijat laskentapäivänä (lkm.)"),
-]
+# StatFin's contents, sexes and age groups are the sample generator's (pipeline.sample.statfin):
+# SEXES, AGES, SERVICES (12u4's service contents; PALVELUISSAYHTEENSA is their sum),
+# CONTENTS_12R5; the age weights as an array for the numpy splits.
+AGE_WEIGHTS = np.array(statfin_sample.AGE_WEIGHTS, dtype=float)
 ENDING_REASONS = [("Avoimille työmarkkinoille", 24), ("Palkkatuettuun työhön", 16),
                   ("Työvoimakoulutukseen", 10), ("Muihin palveluihin", 17),
                   ("Omaehtoiseen opiskeluun", 5), ("Työvoiman ulkopuolelle", 14),
@@ -296,7 +301,7 @@ def _areas(country: Country) -> tuple[list[tuple[str, str]], np.ndarray]:
     of the municipalities it sums."""
     regions = [(code, name) for code, name, _ in REGIONS
                if any(m.region == code for m in country.munis)]
-    areas = [("SSS", "KOKO MAA"), *regions,
+    areas = [statfin_sample.COUNTRY, *regions,
              *[("KU" + m.code, m.name) for m in country.munis]]
     member = np.zeros((len(areas), len(country.munis)), dtype=np.int64)
     member[0, :] = 1
@@ -367,6 +372,7 @@ def write_12u4(path: Path, country: Country) -> int:
     small = c.labour_force[:, 0] < SMALL
     n_muni = len(c.munis)
     first_muni = len(areas) - n_muni
+    # As pipeline.sample.statfin.write_12u4 has them (a list local to that function).
     contents = ([("AKTASTE", "Aktivointiaste (%)"),
                  ("TYOTTOMATLOPUSSA", "Työttömät työnhakijat laskentapäivänä (lkm.)"),
                  ("PALVELUISSAYHTEENSA", "Palveluissa yhteensä laskentapäivänä (lkm.)")]
@@ -499,9 +505,21 @@ def write_tem_csv(path: Path, report: str, country: Country, encoding: str) -> N
 
 # --------------------------------------------------------------------------- Kela
 
-def write_kela(path: Path, country: Country, seed: int) -> None:
-    """Kela's kuntaosuus CSV for every municipality, billing months 2019–2024, built with
-    the sample generator's row helpers (day classes, breakdowns, 199 Tuntematon)."""
+def write_kela(path: Path, country: Country, seed: int,
+               years: tuple[int, ...] = KELA_YEARS) -> Path | None:
+    """Kela's kuntaosuus CSV for every municipality, billing months of ``years`` (a subset of
+    KELA_YEARS), built with the sample generator's row helpers (day classes, breakdowns, 199
+    Tuntematon). Returns the path, or None (nothing written) when ``years`` is empty: Kela's
+    reader refuses a file without data rows.
+
+    Every year of KELA_YEARS is drawn (the month weights look at the neighbouring years, as
+    the sample generator's do), then the rows of the other years are dropped."""
+    unknown = set(years) - set(KELA_YEARS)
+    if unknown:
+        raise ValueError(f"no Kela rows can be written for {sorted(unknown)}: "
+                         f"only for {KELA_YEARS[0]}–{KELA_YEARS[-1]}")
+    if not years:
+        return None
     rng = random.Random(seed)
     yearly: dict[tuple[str, int], int] = {}
     munis = []
@@ -520,12 +538,15 @@ def write_kela(path: Path, country: Country, seed: int) -> None:
     for muni in munis:
         keyed += kela_sample.municipality_rows(rng, muni, yearly, {}, moved)
     keyed += kela_sample.unknown_rows(moved)
-    rows = [r for _, r in sorted(keyed, key=lambda kr: kr[0])]
+    wanted = set(years)
+    # The sort key is (aikatyyppi, yyyymm, kunta_nro, order).
+    rows = [r for k, r in sorted(keyed, key=lambda kr: kr[0]) if k[1] // 100 in wanted]
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(kela_sample.HEADER)
         writer.writerows(rows)
+    return path
 
 
 # --------------------------------------------------------------------------- all of it
@@ -543,7 +564,9 @@ FILES = {
 
 def generate(out: Path, *, municipalities: int | None = None, first_year: int = FIRST_YEAR,
              last_year: int = LAST_YEAR, seed: int = DEFAULT_SEED) -> dict[str, Path]:
-    """Write the whole-country raw files under ``out``; return them by name (FILES)."""
+    """Write the whole-country raw files under ``out``; return them by name (FILES). The
+    Kela file holds the years kela_years(first_year, last_year); when that is none (a range
+    wholly before 2019 or after 2024), there is no Kela file and no ``kela`` entry."""
     out = Path(out)
     country = Country(choose(municipalities), month_list(first_year, last_year), seed)
     paths = {name: out / rel for name, rel in FILES.items()}
@@ -552,7 +575,8 @@ def generate(out: Path, *, municipalities: int | None = None, first_year: int = 
     for report, encoding in (("1208", "utf-8-sig"), ("1356", "utf-8-sig"),
                              ("4253", "cp1252"), ("TTV15", "utf-8-sig")):
         write_tem_csv(paths[report], report, country, encoding)
-    write_kela(paths["kela"], country, seed)
+    if write_kela(paths["kela"], country, seed, kela_years(first_year, last_year)) is None:
+        paths.pop("kela").unlink(missing_ok=True)  # none from an earlier run either
     return paths
 
 
@@ -571,10 +595,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--municipalities", type=int, default=None,
                     help="how many municipalities (default all, about 300)")
-    ap.add_argument("--first-year", type=int, default=FIRST_YEAR)
-    ap.add_argument("--last-year", type=int, default=LAST_YEAR)
+    years = f"{KELA_YEARS[0]}–{KELA_YEARS[-1]}"
+    ap.add_argument("--first-year", type=int, default=FIRST_YEAR,
+                    help=f"first year of every file (default {FIRST_YEAR}); Kela's rows only "
+                         f"for the years within {years}")
+    ap.add_argument("--last-year", type=int, default=LAST_YEAR,
+                    help=f"last year of every file (default {LAST_YEAR}); Kela's rows only for "
+                         f"the years within {years} (no Kela file when the range misses them)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = ap.parse_args(argv)
+    if args.first_year > args.last_year:
+        ap.error("--first-year is after --last-year")
     for name, p in generate(args.out, municipalities=args.municipalities,
                             first_year=args.first_year, last_year=args.last_year,
                             seed=args.seed).items():

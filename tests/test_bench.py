@@ -91,6 +91,13 @@ def test_employment_areas_are_real_municipalities():
         assert not seen & set(members), f"{code}: a municipality in two employment areas"
         seen |= set(members)
     assert areas.group_code("ta_oulu") == "TA_OULU"
+    # Of the 45 areas, those verified so far; memberships that differ from the regions, as
+    # the sources say: Uusikaarlepyy with Vaasa, Mänttä-Vilppula with Jämsä, Koski Tl with Salo.
+    assert 27 <= len(areas.EMPLOYMENT_AREAS) <= 45
+    assert "KU893" in areas.AREA_GROUPS["TA_POHJANMAA"][1]
+    assert "KU508" in areas.AREA_GROUPS["TA_ETELAINEN_KESKI_SUOMI"][1]
+    assert "KU284" in areas.AREA_GROUPS["TA_SALO"][1]
+    assert len(areas.AREA_GROUPS["TA_TURKU"][1]) == 23
 
 
 def test_bench_runs_tiny_and_prints_its_table(tmp_path, capsys):
@@ -122,3 +129,34 @@ def test_bench_runs_tiny_and_prints_its_table(tmp_path, capsys):
         group by all having count(value) = 0""").fetchall()
     assert missing == []
     assert any((tmp_path / "out" / "export" / "TA_OULU").glob("*.png"))
+
+
+def test_kela_years_follow_the_requested_range(tmp_path):
+    """Kela's billing years are the requested years within 2019–2024 (the years the sample
+    generator's Kela rows are calibrated for); a range outside them writes no Kela file."""
+    import csv
+
+    assert country.kela_years(2006, 2025) == tuple(range(2019, 2025))
+    assert country.kela_years(2024, 2026) == (2024,)
+    assert country.kela_years(2006, 2018) == ()
+
+    def years_in(path: Path) -> set[int]:
+        with open(path, encoding="utf-8", newline="") as f:
+            return {int(row["vuosi"]) for row in csv.DictReader(f)}
+
+    paths = country.generate(tmp_path / "a", municipalities=3, first_year=2023,
+                             last_year=2025)
+    assert years_in(paths["kela"]) == {2023, 2024}
+    with open(paths["kela"], encoding="utf-8", newline="") as f:
+        months = {row["vuosikuukausi"] for row in csv.DictReader(f)
+                  if row["aikatyyppi"] == "Kuukausi"}
+    assert months == {f"{y}{m:02d}" for y in (2023, 2024) for m in range(1, 13)}
+    early = country.generate(tmp_path / "c", municipalities=3, first_year=2017,
+                             last_year=2019)
+    assert years_in(early["kela"]) == {2019}
+    assert scan(tmp_path / "c").by_family["kela"]  # recognised as Kela's file
+    none = country.generate(tmp_path / "d", municipalities=3, first_year=2010,
+                            last_year=2011)
+    assert "kela" not in none
+    assert not (tmp_path / "d" / country.FILES["kela"]).exists()
+    assert sorted(none) == sorted(set(country.FILES) - {"kela"})

@@ -1,11 +1,34 @@
 -- What a revised download changed: every value that differs between two consecutive
 -- vintages of the same cell (TEM reports, StatFin tables, Kela rows). A vintage is one
--- loaded version of a file; they are ordered as staging orders them (the extraction or
--- update date the file states, then the load time), and staging uses the newest.
+-- loaded version of a file; they are ordered in time (the extraction or update date the
+-- file states, then the load time). Staging uses the version the raw folder holds now
+-- (raw.file_versions.in_force), which is the newest unless an older download was put back.
 --
 --   select * from audit.revisions where source = 'TEM 1208' order by month;
+--
+-- Only a source loaded from more than one file version (a TEM report, a StatFin table, Kela)
+-- can have a revision: only its cells go through the window. A source loaded from one file
+-- version (the usual case) is left out before the window, by its file list
+-- (raw.tem_report_files, raw.statfin_files; Kela's versions are its rows' distinct files):
+-- a whole-country 12u4 has 28 M cells, and windowing them all took ~50 s (the same idea as
+-- audit.statfin_cells_in_force). The readers refuse a file that holds a cell twice, so one
+-- version alone has nothing to compare.
 create or replace view audit.revisions as
 with
+
+-- The file versions of every TEM report and StatFin table loaded from more than one.
+tem_files as (
+    select load_id, file, file_sha256, extracted_on
+    from raw.tem_report_files
+    qualify count(*) over (partition by report) > 1
+),
+
+statfin_files as (
+    select dataset, load_id, file, file_sha256, last_updated
+    from raw.statfin_files
+    where dataset in ('12r5', '12u4')
+    qualify count(*) over (partition by dataset) > 1
+),
 
 tem as (
     select
@@ -20,7 +43,7 @@ tem as (
         f.extracted_on as vintage_date,
         c.loaded_at
     from raw.tem_report_cells as c
-    join raw.tem_report_files as f using (load_id, file, file_sha256)
+    join tem_files as f using (load_id, file, file_sha256)
 ),
 
 statfin as (
@@ -34,14 +57,21 @@ statfin as (
         c.symbol,
         c.file,
         c.place,
-        cast(try_strptime(f.last_updated, '%Y%m%d %H:%M') as date) as vintage_date,
+        cast(try_strptime(c.file_last_updated, '%Y%m%d %H:%M') as date) as vintage_date,
         c.loaded_at
     from (
-        select '12r5' as dataset, * from raw.statfin_12r5
+        select '12r5' as dataset, c.*, f.last_updated as file_last_updated
+        from raw.statfin_12r5 as c
+        join statfin_files as f
+            on f.dataset = '12r5' and f.load_id = c.load_id and f.file = c.file
+            and f.file_sha256 = c.file_sha256
         union all by name
-        select '12u4' as dataset, * from raw.statfin_12u4
+        select '12u4' as dataset, c.*, f.last_updated as file_last_updated
+        from raw.statfin_12u4 as c
+        join statfin_files as f
+            on f.dataset = '12u4' and f.load_id = c.load_id and f.file = c.file
+            and f.file_sha256 = c.file_sha256
     ) as c
-    join raw.statfin_files as f using (load_id, file, file_sha256)
 ),
 
 kela as (
@@ -58,6 +88,9 @@ kela as (
         cast(null as date) as vintage_date,
         loaded_at
     from raw.kela_municipal_share
+    where (select count(*) from (
+        select distinct load_id, file, file_sha256 from raw.kela_municipal_share
+    )) > 1
 ),
 
 cells as (
