@@ -20,12 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .readers.common import (
-    FILE_VERSIONS,
-    LoadContext,
-    RawFile,
-    RawInputError,
-)
+from .readers.common import FILE_VERSIONS, LoadContext, RawFile, RawInputError
 from .readers.kela import create_kela_tables, load_kela, sniff_kela
 from .readers.px import KNOWN_TABLE_COLUMNS, create_statfin_tables, load_px, sniff_px
 from .readers.tem_report import create_tem_tables, load_tem, sniff_tem
