@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from pathlib import Path
@@ -88,3 +89,27 @@ def _dagster_home(tmp_path_factory):
         os.environ.pop("DAGSTER_HOME", None)
     else:
         os.environ["DAGSTER_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def bundled_run_once(_dagster_home, tmp_path_factory) -> tuple[Path, str]:
+    """One full pipeline run on a copy of the bundled data for the whole session: (folder
+    with raw/, marts/, reports/; the run's printed log). Take a copy (``copy_of_run``)
+    before changing anything in it."""
+    from pipeline.runner import run_pipeline
+
+    base = tmp_path_factory.mktemp("bundled_run")
+    shutil.copytree(BUNDLED_RAW, base / "raw")
+    out = io.StringIO()
+    code = run_pipeline(str(base / "raw"), str(base / "marts"), str(base / "reports"), out=out)
+    assert code == 0, out.getvalue()
+    return base, out.getvalue()
+
+
+def copy_of_run(run: tuple[Path, str], tmp_path_factory, name: str) -> Path:
+    """A module's own copy of the session's run folder (raw, working and published
+    warehouse, charts), so that what one test module changes no other sees."""
+    dst = tmp_path_factory.mktemp(name)
+    shutil.copytree(run[0], dst, dirs_exist_ok=True)
+    return dst
+

@@ -13,7 +13,7 @@ import time
 import duckdb
 import openpyxl
 import pytest
-from conftest import ROOT
+from conftest import ROOT, copy_of_run
 
 from pipeline.dictionary import undocumented
 from pipeline.runner import run_pipeline
@@ -21,13 +21,8 @@ from pipeline.verify import read_reference
 
 
 @pytest.fixture(scope="module")
-def run_dirs(tmp_path_factory):
-    base = tmp_path_factory.mktemp("audit")
-    shutil.copytree(ROOT / "data" / "raw", base / "raw")
-    out = io.StringIO()
-    code = run_pipeline(str(base / "raw"), str(base / "marts"), str(base / "reports"), out=out)
-    assert code == 0, out.getvalue()
-    return base
+def run_dirs(bundled_run_once, tmp_path_factory):
+    return copy_of_run(bundled_run_once, tmp_path_factory, "audit")
 
 
 def ro(base):

@@ -9,16 +9,14 @@ each with its message and an empty raw table after rollback.)
 from __future__ import annotations
 
 import hashlib
-import io
 import shutil
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, write_tem_csv
+from conftest import ROOT, copy_of_run, write_tem_csv
 
 from pipeline.raw_layer import scan
-from pipeline.runner import run_pipeline
 
 
 def _px_short_data(raw):
@@ -87,13 +85,8 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    base = tmp_path_factory.mktemp("bad")
-    shutil.copytree(ROOT / "data" / "raw", base / "raw")
-    out = io.StringIO()
-    assert run_pipeline(str(base / "raw"), str(base / "marts"), str(base / "reports"),
-                        out=out) == 0, out.getvalue()
-    return base
+def published(bundled_run_once, tmp_path_factory):
+    return copy_of_run(bundled_run_once, tmp_path_factory, "bad")
 
 
 def sha(p):

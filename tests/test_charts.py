@@ -11,7 +11,6 @@ import argparse
 import csv
 import io
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
@@ -21,12 +20,11 @@ import matplotlib.image
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, copy_of_run
 
 from pipeline.areas import PILOT_AREA
 from pipeline.charts import figures, outputs, style
 from pipeline.export import add_export_parser
-from pipeline.runner import run_pipeline
 
 ALL = list(figures.FIGURES)
 
@@ -81,15 +79,10 @@ MART_SQL = {
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Path:
+def run(bundled_run_once, tmp_path_factory) -> Path:
     """One full pipeline run on a copy of the bundled data; its Dagster chart assets write
     the pilot area's figures into ``reports``."""
-    base = tmp_path_factory.mktemp("charts")
-    shutil.copytree(ROOT / "data" / "raw", base / "raw")
-    out = io.StringIO()
-    code = run_pipeline(str(base / "raw"), str(base / "marts"), str(base / "reports"), out=out)
-    assert code == 0, out.getvalue()
-    return base
+    return copy_of_run(bundled_run_once, tmp_path_factory, "charts")
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,13 @@ so no check is one that cannot fail. A new check needs an entry in CORRUPTIONS.
 
 from __future__ import annotations
 
-import io
 import shutil
 
 import duckdb
 import pytest
-from conftest import ROOT
+from conftest import copy_of_run
 
 from pipeline.models import all_checks
-from pipeline.runner import run_pipeline
 
 M = "month = '2022-05-01'"
 CORRUPTIONS = {
@@ -63,13 +61,8 @@ CHECKS = {f"{c.model}__{c.name}": c for c in all_checks()}
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    base = tmp_path_factory.mktemp("checks")
-    raw = base / "raw"
-    shutil.copytree(ROOT / "data" / "raw", raw)
-    out = io.StringIO()
-    assert run_pipeline(str(raw), str(base / "marts"), str(base / "reports"), out=out) == 0, out.getvalue()
-    return base / "marts" / "indicators.duckdb"
+def warehouse(bundled_run_once, tmp_path_factory):
+    return copy_of_run(bundled_run_once, tmp_path_factory, "checks") / "marts" / "indicators.duckdb"
 
 
 def test_every_check_has_a_corruption():

@@ -13,7 +13,7 @@ import duckdb
 import matplotlib.image
 import openpyxl
 import pytest
-from conftest import ROOT, write_tem_csv
+from conftest import ROOT, copy_of_run, write_tem_csv
 
 from pipeline import areas
 from pipeline.runner import run_pipeline
@@ -25,14 +25,9 @@ def sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def bundled_run(tmp_path_factory):
+def bundled_run(bundled_run_once, tmp_path_factory):
     """One full run on a copy of the bundled data; tests read what it published."""
-    base = tmp_path_factory.mktemp("run")
-    shutil.copytree(ROOT / "data" / "raw", base / "raw")
-    out = io.StringIO()
-    code = run_pipeline(str(base / "raw"), str(base / "marts"), str(base / "reports"), out=out)
-    assert code == 0, out.getvalue()
-    return base, out.getvalue()
+    return copy_of_run(bundled_run_once, tmp_path_factory, "run"), bundled_run_once[1]
 
 
 def published(base: Path):
