@@ -31,14 +31,33 @@ PROGRESS = re.compile(r"^\[\s*\d+/\d+\] (\S+).*?([\d.]+) s$", re.M)
 
 def change_one_kela_value(raw: Path, cents: int) -> str:
     """Rewrite the Kela CSV with the municipal share (last column) of its first data line
-    changed by ``cents``; return what changed."""
+    changed by ``cents``; return what changed. When that line is a day class of a month, the
+    month's total (the Yhteensä line) changes by as much, so the file stays consistent
+    (the total is the sum of its day classes, which a blocking check verifies)."""
     path = raw / KELA
     lines = path.read_text(encoding="utf-8").splitlines()
-    head, value = lines[1].rsplit(",", 1)
-    new = f"{float(value) + cents / 100:.2f}"
-    lines[1] = f"{head},{new}"
+    header = lines[0].split(",")
+    cls = header.index("tyomarkkinatukipaiva_luokka")
+
+    def bump(i: int) -> tuple[str, str]:
+        head, value = lines[i].rsplit(",", 1)
+        new = f"{float(value) + cents / 100:.2f}"
+        lines[i] = f"{head},{new}"
+        return value, new
+
+    first = lines[1].split(",")
+    old, new = bump(1)
+    what = f"{KELA} line 2 kunta_osuus_eur {old} → {new}"
+    if first[cls] != "Yhteensä":
+        key = first[:cls]  # the same period, municipality, age group and sex
+        total = next((i for i, line in enumerate(lines[2:], 2)
+                      if line.split(",")[:cls] == key and line.split(",")[cls] == "Yhteensä"),
+                     None)
+        if total is not None:
+            bump(total)
+            what += f" (and its month's total, line {total + 1})"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return f"{KELA} line 2 kunta_osuus_eur {value} → {new}"
+    return what
 
 
 def run(tmp: Path, env: dict, *extra: str) -> dict:

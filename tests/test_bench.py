@@ -93,13 +93,14 @@ def test_employment_areas_are_real_municipalities():
     assert areas.group_code("ta_oulu") == "TA_OULU"
     # Of the 45 areas, those verified so far; memberships that differ from the regions, as
     # the sources say: Uusikaarlepyy with Vaasa, Mänttä-Vilppula with Jämsä, Koski Tl with Salo;
-    # and Pieksämäki with Mikkeli, not with Varkaus.
-    assert 39 <= len(areas.EMPLOYMENT_AREAS) <= 45
+    # and Pieksämäki with Varkaus (Keski-Savo), not with Mikkeli.
+    assert 43 <= len(areas.EMPLOYMENT_AREAS) <= 45
     assert "KU893" in areas.AREA_GROUPS["TA_POHJANMAA"][1]
     assert "KU508" in areas.AREA_GROUPS["TA_ETELAINEN_KESKI_SUOMI"][1]
     assert "KU284" in areas.AREA_GROUPS["TA_SALO"][1]
     assert len(areas.AREA_GROUPS["TA_TURKU"][1]) == 23
-    assert "KU593" in areas.AREA_GROUPS["TA_MIKKELI"][1]
+    assert "KU593" in areas.AREA_GROUPS["TA_KESKI_SAVO"][1]
+    assert len(areas.AREA_GROUPS["TA_TAMPERE"][1]) == 16
 
 
 def test_bench_runs_tiny_and_prints_its_table(tmp_path, capsys):
@@ -113,9 +114,12 @@ def test_bench_runs_tiny_and_prints_its_table(tmp_path, capsys):
     assert code == 0, printed
     for label in ("PX ingest, 12u4", "pyaxis 0.4.3", "pyaxis time / pipeline reader time",
                   "full `python -m pipeline run`", "incremental run after one changed file",
-                  "--area TA_OULU"):
+                  "incremental run after one changed Kela value", "--area TA_OULU"):
         assert label in printed, label
     assert "FAILED" not in printed
+    # The Kela change redoes Kela's raw, staging and mart, the publish step and 2 figures.
+    kela_line = next(ln for ln in printed.splitlines() if "changed Kela value" in ln)
+    assert "(6 of 6 assets)" in kela_line, kela_line
     doc = (tmp_path / "benchmarks.md").read_text(encoding="utf-8")
     assert "## Machine" in doc and "nproc" in doc and "duckdb" in doc
     # Every indicator for every municipality of the set and for TA_OULU, every month.
