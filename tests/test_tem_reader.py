@@ -108,6 +108,23 @@ BAD_INPUTS = {
     "no header": (lambda d: write_tem_csv(d / "f.csv", "4253", [], header=["Area", "Month"]),
                   "no header row with the columns 'Alue' and 'Kuukausi'"),
     "no data rows": (lambda d: write_tem_csv(d / "f.csv", "4253", []), "no data rows"),
+    "not a number": (
+        lambda d: write_tem_csv(d / "f.csv", "4253", [["564 Oulu", "2024M10", "nan", 1, 1.0]]),
+        "line 5, field 3: 'Pitkäaikaistyöttömät' holds 'nan'"),
+    # The first problem in the file's order: line 5's count before line 6's month and the
+    # duplicate of line 7; within a line, the area before the counts.
+    "first problem first": (
+        lambda d: write_tem_csv(d / "f.csv", "4253", [["564 Oulu", "2024M10", "x", 1, 1.0],
+                                                      ["564 Oulu", "2024M99", 1, 1, 1.0],
+                                                      ["564 Oulu", "2024M10", 1, 1, 1.0]]),
+        "line 5, field 3: 'Pitkäaikaistyöttömät' holds 'x'"),
+    "area before counts": (
+        lambda d: write_tem_csv(d / "f.csv", "4253", [["564 Oulu", "2024M10", 1, 1, 1.0],
+                                                      ["Oulu", "2024M11", "x", 1, 1.0]]),
+        "line 6, field 1: 'Oulu' is not an area"),
+    "workbook number as area": (
+        lambda d: write_tem_xlsx(d / "f.xlsx", "4253", [[564, "2024M10", 1, 1, 1.0]]),
+        "Raportti!A5: '564' is not an area like '564 Oulu'"),
 }
 
 
