@@ -229,9 +229,9 @@ def _by_family(files: Iterable[tuple[str, str, str | None]]) -> Versions:
     return out
 
 
-def published_inputs(marts_dir: Path) -> dict | None:
-    """The latest published run: {run_id, code_version, files: {family: {(file, sha256)}}}."""
-    path = published_path(marts_dir)
+def _read_only_rows(path: Path, sql: str) -> list | None:
+    """A query's rows on a DuckDB file opened read-only; None when the file is missing, held
+    by a writer (DuckDB locks it) or lacks what the query reads (an old or foreign file)."""
     if not path.exists():
         return None
     try:
@@ -239,12 +239,18 @@ def published_inputs(marts_dir: Path) -> dict | None:
     except duckdb.Error:
         return None
     try:
-        rows = con.execute("select run_id, code_version, input_files from audit.runs "
-                           "order by published_at desc limit 1").fetchall()
-    except duckdb.Error:  # no audit.runs: an old or foreign file
+        return con.execute(sql).fetchall()
+    except duckdb.Error:
         return None
     finally:
         con.close()
+
+
+def published_inputs(marts_dir: Path) -> dict | None:
+    """The latest published run: {run_id, code_version, files: {family: {(file, sha256)}}}."""
+    rows = _read_only_rows(published_path(marts_dir),
+                           "select run_id, code_version, input_files from audit.runs "
+                           "order by published_at desc limit 1")
     if not rows:
         return None
     run_id, code_version, files = rows[0]
@@ -259,27 +265,10 @@ def published_inputs(marts_dir: Path) -> dict | None:
 
 def working_inputs(marts_dir: Path) -> Versions | None:
     """The file versions in force in the working database (``raw.file_versions``); None if
-    there is none or another process has it open."""
-    path = work_db_path(marts_dir)
-    if not path.exists():
-        return None
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        schema, table = FILE_VERSIONS.split(".")
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?", [schema, table]).fetchall()[0][0]
-        out = _by_family(con.execute(
-            f"select file, file_sha256, family from {FILE_VERSIONS} where in_force"
-        ).fetchall() if exists else [])
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
-    return out
+    there is none, another process has it open, or it predates raw.file_versions."""
+    rows = _read_only_rows(work_db_path(marts_dir), "select file, file_sha256, family from "
+                           f"{FILE_VERSIONS} where in_force")
+    return None if rows is None else _by_family(rows)
 
 
 @dataclass
@@ -314,7 +303,8 @@ def stale_families(raw_dir: Path, marts_dir: Path, folder: Fingerprint | None = 
     now = _by_family((rel, st.sha256, st.family) for rel, st in folder.items())
     work = working_inputs(marts_dir) if check_working else None
     if check_working and work is None:
-        return Staleness(None, "the working database is missing or in use", pub["run_id"])
+        return Staleness(None, "the working database is missing, in use or from an older "
+                               "version", pub["run_id"])
     families: set[str] = set()
     details: dict[str, list[str]] = {}
     for fam in FAMILIES:
