@@ -58,7 +58,7 @@ from pipeline.sample import kela as kela_sample
 from pipeline.sample import statfin as statfin_sample
 from pipeline.sample import tem as tem_sample
 from pipeline.sample.px import write_px
-from pipeline.sample.statfin import AGES, CONTENTS_12R5, SERVICES, SEXES
+from pipeline.sample.statfin import AGES, CONTENTS_12R5, SERVICES, SEXES, TITLE_12R5
 
 DEFAULT_SEED = 20250101
 FIRST_YEAR, LAST_YEAR = 2006, 2025
@@ -329,8 +329,7 @@ def write_12r5(path: Path, country: Country) -> int:
     months = _month_codes(c.months)
     return write_px(
         path, table_id="statfin_tyonv_pxt_12r5", matrix=f"001_12r5_{c.months[-1][0]}m12",
-        title="Työttömät työnhakijat eri ryhmissä, palveluissa olevat ja avoimet työpaikat "
-              "kuukauden lopussa muuttujina Alue, Kuukausi ja Tiedot",
+        title=TITLE_12R5,
         contents="Työttömät työnhakijat",
         variables=[("Alue", [a for a, _ in areas], [n for _, n in areas]),
                    ("Kuukausi", months, months),

@@ -46,6 +46,10 @@ CONTENTS_12R5 = [
 SYNTHETIC = "Huom: synteettinen esimerkkiaineisto, ei Tilastokeskuksen julkaisemaa tietoa."
 
 
+# StatFin's title of table 12r5, as its PX files state it (the benchmark set uses it too).
+TITLE_12R5 = ("Työttömät työnhakijat eri ryhmissä, palveluissa olevat ja avoimet työpaikat "
+              "kuukauden lopussa muuttujina Alue, Kuukausi ja Tiedot")
+
 def _context_anchors() -> dict[str, dict[str, float]]:
     """MK17 figures of the ELY bulletins: {indicator: {month: value}}."""
     out: dict[str, dict[str, float]] = {}
@@ -128,8 +132,7 @@ def write_12r5(path: Path, world: World, seed: int) -> int:
     months = _month_codes(world)
     return write_px(
         path, table_id="statfin_tyonv_pxt_12r5", matrix="001_12r5_2024m12",
-        title="Työttömät työnhakijat eri ryhmissä, palveluissa olevat ja avoimet työpaikat "
-              "kuukauden lopussa muuttujina Alue, Kuukausi ja Tiedot",
+        title=TITLE_12R5,
         contents="Työttömät työnhakijat",
         variables=[("Alue", [c for c, _ in codes], [n for _, n in codes]),
                    ("Kuukausi", months, months),
