@@ -11,3 +11,11 @@ create or replace macro marts.pct(part, whole) as
 -- with long-term unemployed in services and long-term unemployed.
 create or replace macro marts.activation_rate_pct(in_services, unemployed) as
     100.0 * in_services / nullif(unemployed + in_services, 0);
+
+-- The catalogue's rates (pipeline/indicators.yml, `formula:`) by name: each formula is a
+-- macro above, called here with the rate's two parts. A new formula is a macro and a line.
+create or replace macro marts.rate(formula, a, b) as
+    case formula
+        when 'pct' then marts.pct(a, b)
+        when 'activation_rate_pct' then marts.activation_rate_pct(a, b)
+    end;
