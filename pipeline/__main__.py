@@ -52,7 +52,8 @@ def cmd_run(args) -> int:
     from .runner import run_pipeline
 
     return run_pipeline(str(args.raw_dir), str(args.marts_dir), str(args.reports_dir),
-                        changed_only=args.changed_only)
+                        changed_only=args.changed_only,
+                        accept_coverage_loss=args.accept_coverage_loss)
 
 
 def cmd_verify(args) -> int:
@@ -180,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--changed-only", action="store_true",
                      help="recompute only what depends on raw files that changed since the "
                           "published run (everything if there is none, or the code changed)")
+    run.add_argument("--accept-coverage-loss", action="store_true",
+                     help="publish even when values the published warehouse has would be "
+                          "lost (see audit.coverage); without it such a run fails and lists "
+                          "what would be lost")
     run.set_defaults(func=cmd_run)
 
     ver = sub.add_parser("verify", help="compare the published marts with the report")

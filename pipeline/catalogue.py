@@ -354,8 +354,9 @@ def write_tables(con) -> dict[str, int]:
     return counts
 
 
-def describe_indicators(lang: str = "en") -> str:
-    """One line per indicator, for docs and asset descriptions: id (name, unit; sources)."""
+def describe_indicators() -> str:
+    """One line per indicator, for docs and asset descriptions:
+    id (Finnish name / English name, kind, unit = formula; sources)."""
     cat = catalogue()
     lines = []
     for i in cat.indicators.values():
@@ -365,6 +366,12 @@ def describe_indicators(lang: str = "en") -> str:
             a, b = (f"{p.indicator}" + (f" {p.lag_months} months earlier" if p.lag_months
                                         else "") for p in i.args)
             how = f" = marts.{i.formula}({a}, {b})"
-        name = i.fi if lang == "fi" else i.en
-        lines.append(f"{i.id} ({name}, {i.kind}, {i.unit}{how}; {srcs})")
+        lines.append(f"{i.id} ({i.fi} / {i.en}, {i.kind}, {i.unit}{how}; {srcs})")
     return "; ".join(lines)
+
+
+def version() -> str:
+    """A hash of indicators.yml: the catalogue asset's code version."""
+    import hashlib
+
+    return hashlib.sha256(CATALOGUE_YML.read_bytes()).hexdigest()[:12]

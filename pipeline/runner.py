@@ -49,11 +49,12 @@ PROGRESS_LOGGER = "progress"
 
 
 def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout, *,
-                 changed_only: bool = False, selection: list[AssetKey] | None = None) -> int:
+                 changed_only: bool = False, selection: list[AssetKey] | None = None,
+                 accept_coverage_loss: bool = False) -> int:
     """Materialize the assets (all, ``selection``, or with ``changed_only`` those downstream
     of changed files); print progress, what was published and every failure. 0 = success."""
     start = time.monotonic()
-    defs = build_defs(raw_dir, marts_dir, reports_dir)
+    defs = build_defs(raw_dir, marts_dir, reports_dir, accept_coverage_loss)
     marts = Path(marts_dir)
     published = published_path(marts)
     with DagsterInstance.get() as instance:
@@ -156,8 +157,12 @@ class Progress:
             self._print(f"  {self.errors[-1]}")
         elif t == DagsterEventType.STEP_FAILURE:
             err = ev.event_specific_data.error
-            # A Failure raised by our code carries the plain message (file, place, problem).
-            msg = err.message.strip().splitlines()[-1] if err else "unknown error"
+            # A Failure raised by our code carries the plain message (file, place, problem),
+            # perhaps over several lines; anything else: its last line.
+            text = err.message.strip() if err else "unknown error"
+            marker = "Failure: "
+            msg = (text.split(marker, 1)[1] if marker in text else text.splitlines()[-1])
+            msg = msg.replace("\n", "\n    ")
             name = self.names.get(ev.step_key, ev.step_key)
             self.failed += 1
             self.errors.append(f"step failed: {name}: {msg}")
@@ -179,6 +184,7 @@ class Progress:
             return 0
         if success and _mtime(published) != before:
             print(f"published {published}", file=out)
+            _print_coverage(published, out)
             if self.reports:
                 print(f"charts in {reports_dir}/", file=out)
             print(f"run {run_id[:8]} succeeded in {took:.1f} s "
@@ -204,6 +210,27 @@ class _EventHandler(logging.Handler):
                 self.progress.event(event)
             except Exception:  # progress output must never fail a run
                 self.handleError(record)
+
+
+def _print_coverage(published: Path, out) -> None:
+    """Per figure, for the pilot area: drawn (how many months, from which sources) or not
+    drawn and which raw file would make it (audit.coverage)."""
+    import duckdb
+
+    from .coverage import figure_coverage
+
+    try:
+        con = duckdb.connect(str(published), read_only=True)
+    except duckdb.Error as e:  # a reader cannot block the summary, only shorten it
+        print(f"coverage: not read ({str(e).splitlines()[0]})", file=out)
+        return
+    try:
+        lines = [c.line() for c in figure_coverage(con)]
+    finally:
+        con.close()
+    print("coverage (pilot area, audit.coverage):", file=out)
+    for line in lines:
+        print(f"  {line}", file=out)
 
 
 def _mtime(path: Path) -> float | None:

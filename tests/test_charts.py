@@ -54,20 +54,20 @@ CAPTIONS = {
 
 # Each figure's rows straight from its mart, written independently of figures._QUERIES.
 MART_SQL = {
-    "monthly": """select year(month), month(month), value from marts.indicators_monthly
+    "monthly": """select year(month), month(month), value, source from marts.indicators_monthly
                   where area_code = ? and indicator = ? and value is not null
                     and month >= date '2021-01-01' and month < date '2025-01-01'
                   order by month""",
-    "yearly": """select year, value from marts.indicators_yearly
+    "yearly": """select year, value, source from marts.indicators_yearly
                  where area_code = ? and indicator = ? and year in (2021, 2022, 2023, 2024)
                    and value is not null order by year""",
-    "reasons_by_year": """select period::int, reason, spells, share_pct, masked_cells
+    "reasons_by_year": """select period::int, reason, spells, share_pct, masked_cells, source
                           from marts.ltu_spell_endings
                           where area_code = ? and period_type = 'year'
                             and period in ('2021', '2022', '2023', '2024')
                             and share_pct is not null
                           order by period, reason""",
-    "reasons_total": """select reason, spells, share_pct, masked_cells
+    "reasons_total": """select reason, spells, share_pct, masked_cells, source
                         from marts.ltu_spell_endings
                         where area_code = ? and period_type = 'pilot'
                           and period = '2021-2024' and share_pct is not null order by reason""",
@@ -145,7 +145,7 @@ def test_finnish_labels_use_a_decimal_comma():
 def test_area_names():
     con = duckdb.connect()
     con.execute("create schema staging")
-    con.execute("create table staging.stg_tem_1208 as "
+    con.execute("create table staging.stg_tem_cells as "
                 "select 'KU091' as municipality_code, 'Helsinki' as municipality_name")
     assert figures.area_name(con, PILOT_AREA) is None  # the report's titles name it already
     assert figures.area_name(con, "KU564") == "Oulu"
@@ -171,7 +171,8 @@ def test_kuvio_8_and_9_equal_the_report(con):
     for fid, decimals in (("kuvio_8", 0), ("kuvio_9", 1)):
         data = figures.figure_data(con, fid, PILOT_AREA)
         got = {f"{y}-{m:02d}": round(v, decimals)
-               for y, m, v in data.itertuples(index=False)}
+               for y, m, v, source in data.itertuples(index=False) if source == "TEM 1208"
+               or fid == "kuvio_9"}
         want = {r.period: r.value for r in ref[ref.figure == fid].itertuples()}
         assert got == want
 
@@ -182,7 +183,7 @@ def test_chart_tables_hold_the_data(con):
                             figures.figure_data(con, "kuvio_8", PILOT_AREA), "fi")
     assert list(t.columns) == ["2021", "2022", "2023", "2024"]
     assert list(t.index) == style.MONTHS["fi"]
-    assert t.notna().sum().sum() == 46
+    assert t.notna().sum().sum() == 48  # Nov–Dec 2024 from StatFin 12r5 (1208 has '..')
     pie = figures.figure_data(con, "kuvio_11", PILOT_AREA)
     t = figures.chart_table(figures.FIGURES["kuvio_11"], pie, "fi")
     assert sorted(t.iloc[:, 0]) == sorted(pie["share_pct"])
@@ -242,7 +243,10 @@ def test_workbook_has_a_native_chart_per_figure(run, con):
                 for row in table.to_numpy().tolist()]  # Excel keeps 15 significant digits
         assert cells == want, fid
         text = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
-        assert f"Lähde: {spec.source['fi']}" in text
+        # The source line names the sources the data came from (Kuvio 8: 1208, then 12r5
+        # for the months 1208 lacks).
+        assert f"Lähde: {figures.source_line(spec, data, 'fi')}" in text
+        assert spec.source["fi"] in figures.source_line(spec, data, "fi")
         assert ws.cell(1, 1).value.startswith(f"Kuvio {spec.number} – " if spec.number else "")
         if spec.kind != "reasons_total":
             assert chart.x_axis.title is not None and chart.y_axis.title is not None
@@ -326,15 +330,17 @@ def test_outputs_skip_figures_without_data(tmp_path):
     con = duckdb.connect()
     con.execute("create schema marts")
     con.execute("create table marts.indicators_monthly as select 'KU001' as area_code, "
-                "date '2022-03-01' as month, 'unemployed' as indicator, 5.0 as value")
+                "date '2022-03-01' as month, 'unemployed' as indicator, 5.0 as value, "
+                "'StatFin 12r5' as source")
     con.execute("create table marts.indicators_yearly (area_code varchar, year int, "
-                "indicator varchar, value double, months_covered int)")
+                "indicator varchar, value double, months_covered int, source varchar)")
     con.execute("create table marts.ltu_spell_endings (area_code varchar, period_type varchar, "
                 "period varchar, reason varchar, spells double, share_pct double, "
-                "masked_cells int)")
+                "masked_cells int, source varchar)")
     con.execute("create table marts.municipal_share_yearly (municipality_code varchar, "
                 "year int, municipal_share_eur decimal(18, 2), months_covered int)")
     written = outputs.write_all(con, tmp_path, "KU001", formats=("csv", "xlsx"))
     assert [p.name for p in written.paths] == ["kuvio_2.csv", "figures.xlsx"]
     assert written.skipped == [f for f in ALL if f != "kuvio_2"]
-    assert (tmp_path / "KU001" / "kuvio_2.csv").read_text() == "year,month_no,value\n2022,3,5.0\n"
+    assert (tmp_path / "KU001" / "kuvio_2.csv").read_text() == (
+        "year,month_no,value,source\n2022,3,5.0,StatFin 12r5\n")

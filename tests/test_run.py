@@ -69,9 +69,15 @@ def test_pilot_area_ltu_is_the_sum_of_the_raw_cells(bundled_run):
     got = dict(con.execute(
         "select strftime(month, '%Y-%m-%d'), value from marts.indicators_monthly "
         "where area_code = 'pilot_area' and indicator = 'long_term_unemployed' "
-        "and value is not null").fetchall())
+        "and source = 'TEM 1208'").fetchall())
     assert got == expected
-    assert len(got) == 70  # 2019M01–2024M10; Nov–Dec 2024 are '..' (not available)
+    assert len(got) == 70  # 2019M01–2024M10; Nov–Dec 2024 are '..' (not available) in 1208
+    # ... so those two months come from the next source in the catalogue, StatFin 12r5.
+    later = con.execute(
+        "select strftime(month, '%Y-%m'), source, members_covered from marts.indicators_monthly "
+        "where area_code = 'pilot_area' and indicator = 'long_term_unemployed' "
+        "and (source is null or source <> 'TEM 1208') order by month").fetchall()
+    assert later == [("2024-11", "StatFin 12r5", 8), ("2024-12", "StatFin 12r5", 8)]
 
 
 def test_area_rate_from_summed_counts_not_mean_of_rates(tmp_path, monkeypatch):
@@ -94,10 +100,14 @@ def test_area_rate_from_summed_counts_not_mean_of_rates(tmp_path, monkeypatch):
     oulu = con.execute("select value from marts.indicators_monthly where area_code = 'KU564' "
                        "and indicator = 'ltu_activation_rate_pct'").fetchall()
     assert oulu == [(25.0,)]
-    # pilot_area lacks six of its members here, so its sums are NULL rather than partial.
-    partial = con.execute("select count(value) from marts.indicators_monthly "
-                          "where area_code = 'pilot_area'").fetchall()
-    assert partial == [(0,)]
+    # pilot_area lacks six of its eight members here: its sums are partial and say so.
+    partial = con.execute("select value, members_covered, members_total "
+                          "from marts.indicators_monthly where area_code = 'pilot_area' "
+                          "and indicator = 'ltu_activation_rate_pct'").fetchall()
+    assert partial == [(pytest.approx(100 * 12 / 44), 2, 8)]
+    status = con.execute("select status, reason from audit.coverage where area_code = "
+                         "'pilot_area' and indicator = 'long_term_unemployed'").fetchall()
+    assert status[0][0] == "partial" and status[0][1].startswith("2 of 8 municipalities")
 
 
 def test_bad_file_fails_the_run_and_keeps_the_published_warehouse(bundled_run, tmp_path):

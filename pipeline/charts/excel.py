@@ -135,7 +135,8 @@ def _figure_sheet(wb: Workbook, spec, data: pd.DataFrame, lang: str, synthetic: 
                   area_name: str | None) -> None:
     ws = wb.create_sheet(spec.id)
     caption_title, chart_title = figures.titles(spec, data, lang, area_name)
-    head, *rest = style.caption_lines(spec.number, caption_title, spec.source[lang], lang,
+    head, *rest = style.caption_lines(spec.number, caption_title,
+                                      figures.source_line(spec, data, lang), lang,
                                       synthetic, figures.notes(spec, data, lang))
     ws.cell(1, 1, head).font = Font(bold=True)
     table = figures.chart_table(spec, data, lang)
@@ -176,7 +177,7 @@ def _contents_sheet(wb: Workbook, entries, lang: str, area_name: str | None) -> 
         word = style.FIGURE_WORD[lang]
         ws.cell(i, 2, f"{word} {spec.number} – {caption_title}" if spec.number is not None
                 else caption_title)
-        ws.cell(i, 3, f"{style.SOURCE_WORD[lang]}: {spec.source[lang]}")
+        ws.cell(i, 3, f"{style.SOURCE_WORD[lang]}: {figures.source_line(spec, data, lang)}")
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 100
     ws.column_dimensions["C"].width = 60

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import areas
+from ..catalogue import catalogue
 from . import draw, style
 
 YEARS = (2021, 2022, 2023, 2024)  # the pilot's years, as in the report
@@ -31,14 +32,6 @@ EUROS_YEARLY = "euros_yearly"        # a column per year in euros (kuntaosuus)
 PERSONS = {"fi": "henkilöä", "en": "persons"}
 PERCENT = {"fi": "%", "en": "%"}
 EUROS = {"fi": "euroa", "en": "euros"}
-
-TEM = {"fi": "TEM, Työnvälitystilasto ({})",
-       "en": "Ministry of Economic Affairs and Employment, Employment Service Statistics ({})"}
-
-
-def _tem(report: str) -> dict[str, str]:
-    return {lang: text.format(report) for lang, text in TEM.items()}
-
 
 # TEM names the reasons (päättymissyyt) in Finnish; English labels for --lang en.
 REASONS_EN = {
@@ -60,12 +53,18 @@ class FigureSpec:
     decimals: int                # decimals of the data labels
     title: dict[str, str]        # the caption title, as in the report ({years} = data's)
     chart_title: dict[str, str]  # the title inside the chart
-    source: dict[str, str]
     kind: str = MONTHLY
     unit: dict[str, str] = field(default_factory=lambda: dict(PERSONS))  # the value axis
     # Titles for a municipality where the report's title names the pilot area itself.
     area_title: dict[str, str] | None = None
     area_chart_title: dict[str, str] | None = None
+
+    @property
+    def source(self) -> dict[str, str]:
+        """The source line of the indicator's preferred source (the catalogue's first); a
+        drawn figure names the sources its data actually came from (``source_line``)."""
+        src = catalogue().sources[catalogue().indicator(self.indicator).source_ids()[0]]
+        return {"fi": src.fi, "en": src.en}
 
 
 def _inflow(number: int, months: int, yearly: bool) -> FigureSpec:
@@ -85,7 +84,6 @@ def _inflow(number: int, months: int, yearly: bool) -> FigureSpec:
                   + (", vuosikeskiarvot" if yearly else "") + " 2021 - 2024",
             "en": f"Inflow into unemployment of over {months} months (%)"
                   + (", annual averages" if yearly else "") + " 2021 - 2024"},
-        source=_tem("1356"),
     )
 
 
@@ -100,7 +98,6 @@ _FIGURES = [
                     "en": "Clients of the municipal pilot 2021–2024"},
         area_chart_title={"fi": "Kuntakokeilun asiakasmäärät 2021 - 2024",
                           "en": "Clients of the municipal pilot 2021 - 2024"},
-        source=_tem("1208"),
     ),
     FigureSpec(
         id="kuvio_2", number=2, indicator="unemployed", decimals=0,
@@ -110,7 +107,6 @@ _FIGURES = [
                      "fully laid off"},
         chart_title={"fi": "Työttömät työnhakijat 2021 - 2024",
                      "en": "Unemployed jobseekers 2021 - 2024"},
-        source=_tem("1208"),
     ),
     _inflow(3, 3, yearly=False),
     _inflow(4, 3, yearly=True),
@@ -123,7 +119,6 @@ _FIGURES = [
                "en": "Long-term unemployed 2021–2024"},
         chart_title={"fi": "Pitkäaikaistyöttömät 2021 - 2024",
                      "en": "Long-term unemployed 2021 - 2024"},
-        source=_tem("1208"),
     ),
     FigureSpec(
         id="kuvio_9", number=9, indicator="ltu_activation_rate_pct", decimals=1,
@@ -134,10 +129,9 @@ _FIGURES = [
                      "long-term unemployed) 2021–2024"},
         chart_title={"fi": "Pitkäaikaistyöttömien aktivointiaste (%) 2021 - 2024",
                      "en": "Activation rate of the long-term unemployed (%) 2021 - 2024"},
-        source=_tem("4253"),
     ),
     FigureSpec(
-        id="kuvio_10", number=10, indicator="share_pct", decimals=1, kind=REASONS_BY_YEAR,
+        id="kuvio_10", number=10, indicator="ltu_spells_ended", decimals=1, kind=REASONS_BY_YEAR,
         unit={"fi": "% päättyneistä jaksoista", "en": "% of spells ended"},
         title={"fi": "Pitkäaikaistyöttömien työttömyysjaksojen päättymissyyt 2021–2024",
                "en": "Reasons why the unemployment spells of the long-term unemployed ended "
@@ -146,10 +140,9 @@ _FIGURES = [
                            "2021 - 2024",
                      "en": "Reasons long-term unemployment spells ended (%) by year "
                            "2021 - 2024"},
-        source=_tem("TTV15"),
     ),
     FigureSpec(
-        id="kuvio_11", number=11, indicator="share_pct", decimals=1, kind=REASONS_TOTAL,
+        id="kuvio_11", number=11, indicator="ltu_spells_ended", decimals=1, kind=REASONS_TOTAL,
         unit={"fi": "% päättyneistä jaksoista", "en": "% of spells ended"},
         title={"fi": "Pitkäaikaistyöttömien työttömyysjaksojen päättymissyyt",
                "en": "Reasons why the unemployment spells of the long-term unemployed ended"},
@@ -157,7 +150,6 @@ _FIGURES = [
                            "yhteensä",
                      "en": "Reasons long-term unemployment spells ended (%) 2021 - 2024 "
                            "in total"},
-        source=_tem("TTV15"),
     ),
     FigureSpec(
         id="kuntaosuus", number=None, indicator="municipal_share_eur", decimals=0,
@@ -166,8 +158,6 @@ _FIGURES = [
                "en": "Municipal share of the labour market subsidy {years}"},
         chart_title={"fi": "Työmarkkinatuen kuntaosuus (euroa) {years}",
                      "en": "Municipal share of the labour market subsidy (euros) {years}"},
-        source={"fi": "Kela, työmarkkinatuen kuntaosuus",
-                "en": "Kela, municipal share of the labour market subsidy"},
     ),
 ]
 
@@ -178,25 +168,26 @@ FIGURES: dict[str, FigureSpec] = {f.id: f for f in _FIGURES}
 
 _QUERIES = {
     MONTHLY: """
-        select year(month) as year, month(month) as month_no, value
+        select year(month) as year, month(month) as month_no, value, source
         from marts.indicators_monthly
         where area_code = $area and indicator = $indicator
           and year(month) between $first and $last and value is not null
         order by month""",
     YEARLY: """
-        select year, value
+        select year, value, source
         from marts.indicators_yearly
         where area_code = $area and indicator = $indicator
           and year between $first and $last and value is not null
         order by year""",
     REASONS_BY_YEAR: """
-        select cast(period as integer) as year, reason, spells, share_pct, masked_cells
+        select cast(period as integer) as year, reason, spells, share_pct, masked_cells,
+            source
         from marts.ltu_spell_endings
         where area_code = $area and period_type = 'year'
           and cast(period as integer) between $first and $last and share_pct is not null
         order by period, reason""",
     REASONS_TOTAL: """
-        select reason, spells, share_pct, masked_cells
+        select reason, spells, share_pct, masked_cells, source
         from marts.ltu_spell_endings
         where area_code = $area and period_type = 'pilot' and period = $pilot
           and share_pct is not null
@@ -253,8 +244,7 @@ def area_name(con, area_code: str) -> str | None:
         return areas.PILOT_MUNICIPALITIES[area_code]
     if area_code in areas.AREA_GROUPS:
         return areas.AREA_GROUPS[area_code][0]
-    for table in ("stg_tem_1208", "stg_kela_municipal_share", "stg_tem_1356",
-                  "stg_tem_ttv15"):
+    for table in ("stg_tem_cells", "stg_kela_municipal_share"):
         try:
             rows = con.execute(
                 f"select max(municipality_name) from staging.{table} "
@@ -371,6 +361,22 @@ _DRAW = {
     EUROS_YEARLY: draw.euros_yearly,
 }
 
+def source_line(spec: FigureSpec, data: pd.DataFrame, lang: str) -> str:
+    """The Lähde: line: the sources the figure's values actually came from (the data's
+    ``source`` column, each a catalogue source), in catalogue order; without that column,
+    the indicator's preferred source."""
+    cat = catalogue()
+    labels = []
+    if "source" in data:
+        for text in data["source"].dropna():
+            labels += [s for s in str(text).split(", ") if s not in labels]
+    order = [s.label for s in cat.sources.values()]
+    used = [cat.source_of_label(s) for s in sorted(labels, key=lambda s: (
+        order.index(s) if s in order else len(order), s))]
+    texts = [getattr(s, lang) for s in used if s is not None]
+    return "; ".join(texts) if texts else spec.source[lang]
+
+
 def render(spec: FigureSpec, data: pd.DataFrame, lang: str = "fi", synthetic: bool = False,
            area_name: str | None = None):
     """Draw the figure with its kind's function (``draw.py``) and the report's caption."""
@@ -378,8 +384,8 @@ def render(spec: FigureSpec, data: pd.DataFrame, lang: str = "fi", synthetic: bo
     table = chart_table(spec, data, lang)
     fig, ax, extra = _DRAW[spec.kind](table, spec, lang)
     style.chart_title(ax, chart_title)
-    lines = style.caption(fig, spec.number, caption_title, spec.source[lang], lang, synthetic,
-                          notes(spec, data, lang))
+    lines = style.caption(fig, spec.number, caption_title, source_line(spec, data, lang),
+                          lang, synthetic, notes(spec, data, lang))
     fig.subplots_adjust(bottom=style.bottom_margin(lines, extra))
     return fig
 

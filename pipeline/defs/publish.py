@@ -1,9 +1,17 @@
 """Publishing: the working database becomes ``<marts-dir>/indicators.duckdb``, atomically."""
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 from dagster_duckdb import DuckDBResource
 
 from ..audit import create_audit_views, record_run
+from ..coverage import lost_coverage, lost_coverage_text
 from ..models import all_models
 from ..warehouse import export_parquet, publish, published_path
 from .ingest import WRITER_POOL
@@ -15,7 +23,7 @@ PUBLISHED_KEY = AssetKey(["published", "indicators_warehouse"])
 
 @asset(
     key=PUBLISHED_KEY, group_name="published", kinds={"duckdb", "parquet"},
-    deps=[model_key(m.table) for m in all_models() if m.schema == "marts"],
+    deps=[model_key(m.table) for m in all_models() if m.schema in ("marts", "audit")],
     description="The read-only warehouse users open: <marts-dir>/indicators.duckdb, published "
                 "atomically after every mart and its blocking checks succeeded, with the audit "
                 "schema (runs, lineage) and Parquet copies of the marts in <marts-dir>/parquet/.",
@@ -24,6 +32,16 @@ PUBLISHED_KEY = AssetKey(["published", "indicators_warehouse"])
 def indicators_warehouse(context: AssetExecutionContext, duckdb: DuckDBResource,
                          paths: PipelinePaths) -> MaterializeResult:
     with duckdb.get_connection() as con:
+        lost, by_indicator = lost_coverage(con, published_path(paths.marts))
+        if lost and not paths.accept_coverage_loss:
+            raise Failure(description=lost_coverage_text(lost, by_indicator),
+                          metadata={"lost": lost, "by_indicator": MetadataValue.md(
+                              "| indicator | lost | areas | from | to | why |\n"
+                              "|---|---|---|---|---|---|\n"
+                              + "\n".join("| " + " | ".join(map(str, r)) + " |"
+                                           for r in by_indicator))})
+        if lost:
+            context.log.warning(f"coverage lost and accepted: {lost} area-month value(s)")
         con.execute("begin transaction")
         create_audit_views(con)
         run = record_run(con, context.run.run_id, published_path(paths.marts))

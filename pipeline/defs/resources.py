@@ -12,6 +12,9 @@ class PipelinePaths(ConfigurableResource):
     raw_dir: str = "data/raw"
     marts_dir: str = "data/marts"
     reports_dir: str = "reports"
+    # Publish even when values the published warehouse has are lost (audit.coverage);
+    # `python -m pipeline run --accept-coverage-loss`. Schedules and sensors never do.
+    accept_coverage_loss: bool = False
 
     @property
     def raw(self) -> Path:

@@ -14,12 +14,13 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from .. import areas
+from .. import areas, catalogue
 from ..models import Model, all_models, checks_for, document, run_check, run_model
 from ..raw_layer import FILE_VERSIONS
 from .ingest import WRITER_POOL, table_to_raw_asset
 
 AREA_MEMBERS = "staging.area_members"
+CATALOGUE_KEY = AssetKey(["marts", "indicator_catalogue"])
 
 
 def model_key(table: str) -> AssetKey:
@@ -28,7 +29,14 @@ def model_key(table: str) -> AssetKey:
 
 def _input_keys(m: Model) -> list[AssetKey]:
     raw = table_to_raw_asset()
-    keys = [raw.get(t, model_key(t)) for t in m.inputs if t != FILE_VERSIONS]
+    keys = []
+    for t in m.inputs:
+        if t == FILE_VERSIONS:  # every family writes it: a model reading it follows them all
+            keys += sorted(set(raw.values()), key=lambda k: k.to_user_string())
+        elif t in catalogue.TABLES:
+            keys.append(CATALOGUE_KEY)
+        else:
+            keys.append(raw.get(t, model_key(t)))
     return list(dict.fromkeys(keys))
 
 
@@ -49,7 +57,7 @@ def _model_asset(m: Model):
         check_specs=[AssetCheckSpec(c.name, asset=model_key(m.table), blocking=c.blocking,
                                     description=c.description) for c in checks],
         pool=WRITER_POOL,
-        metadata={"sql_file": f"pipeline/sql/{m.schema}/{m.name}.sql"},
+        metadata={"sql_file": m.path},
     )
     def _build(duckdb: DuckDBResource):
         start = time.monotonic()
@@ -98,6 +106,30 @@ def area_members(duckdb: DuckDBResource) -> MaterializeResult:
                   "municipality_code": "Kunta — a member municipality (KU564)."})
         con.execute("commit")
     return MaterializeResult(metadata={"dagster/row_count": len(rows)})
+
+
+@asset(key=CATALOGUE_KEY, group_name="marts", kinds={"duckdb", "yaml"},
+       description="The indicator catalogue, pipeline/indicators.yml: the one definition of "
+                   "every indicator (names, unit, kind, sources in order of preference with "
+                   "the raw measure each is read from, a rate's formula and parts, the yearly "
+                   "rule), as the tables marts.indicator_catalogue, marts.indicator_sources, "
+                   "marts.indicator_parts and marts.sources. Every mart reads it. Indicators: "
+                   + catalogue.describe_indicators(),
+       pool=WRITER_POOL, code_version=catalogue.version())
+def indicator_catalogue(duckdb: DuckDBResource) -> MaterializeResult:
+    with duckdb.get_connection() as con:
+        con.execute("begin transaction")
+        counts = catalogue.write_tables(con)
+        con.execute("commit")
+    table = "\n".join(f"| {i.id} | {i.fi} | {i.kind} | {i.unit} | "
+                      f"{', '.join(i.source_ids())} |"
+                      for i in catalogue.catalogue().indicators.values())
+    return MaterializeResult(metadata={
+        "dagster/row_count": counts["marts.indicator_catalogue"],
+        "tables": MetadataValue.json(counts),
+        "indicators": MetadataValue.md(
+            "| id | nimi | kind | unit | sources |\n|---|---|---|---|---|\n" + table),
+    })
 
 
 model_assets = [_model_asset(m) for m in all_models()]
