@@ -57,7 +57,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .verify import verify
+    from .verify import figure_values, verify
     from .warehouse import connect_published
 
     try:
@@ -67,13 +67,19 @@ def cmd_verify(args) -> int:
         return 2
     try:
         outcomes = verify(con, args.figure)
+        drawn = figure_values(con, args.figure)
     finally:
         con.close()
     for o in outcomes:
         print(o.line())
+    for _fid, has_values, line in drawn:
+        print(("ok   " if has_values else "FAIL ") + line)
     good = sum(o.ok for o in outcomes)
+    empty = [fid for fid, has_values, _ in drawn if not has_values]
     print(f"{good} of {len(outcomes)} published figures reproduced")
-    return 0 if good == len(outcomes) else 1
+    if empty:
+        print(f"no values for {', '.join(empty)} (see audit.coverage)")
+    return 0 if good == len(outcomes) and not empty else 1
 
 
 def cmd_load(args) -> int:

@@ -86,6 +86,8 @@ def figure_coverage(con, area_code: str = areas.PILOT_AREA,
             f"select strftime(month, '%Y-%m'), status, source, reason from audit.coverage "
             f"where {where} order by month", params).fetchall()
         cov = FigureCoverage(fid, label, spec.indicator, months=len(rows))
+        if not rows:
+            cov.gaps.append(("", "", _no_rows_reason(con, spec.indicator, area_code)))
         for month, status, source, reason in rows:
             if status == "present":
                 cov.present += 1
@@ -103,6 +105,29 @@ def figure_coverage(con, area_code: str = areas.PILOT_AREA,
                     cov.gaps.append((month, month, reason))
         out.append(cov)
     return out
+
+
+def _no_rows_reason(con, indicator: str, area_code: str) -> str:
+    """Why an area has no row at all: it (or each of its municipalities) is in no source;
+    and what each of the indicator's sources holds, or which raw file would give it."""
+    ind = catalogue().indicator(indicator)
+    measured = ind.args[0].indicator if ind.is_rate else indicator  # a rate: its first part
+    rows = con.execute("""
+        select s.source, src.needs, count(distinct v.area_code),
+            strftime(min(v.month), '%Y-%m'), strftime(max(v.month), '%Y-%m')
+        from marts.indicator_sources as s
+        join marts.sources as src using (source_id)
+        left join staging.stg_source_values as v
+            on v.family = src.family and v.dataset = src.dataset and v.measure = s.measure
+            and v.area_code like 'KU%'
+        where s.indicator = ? and s.role = 'value'
+        group by all
+        order by min(s.precedence)""", [measured]).fetchall()
+    held = [f"needs {needs}" if not n else
+            f"{source} has {n} other municipalit{'y' if n == 1 else 'ies'} ({first}–{last})"
+            for source, needs, n, first, last in rows]
+    who = "is" if area_code.startswith("KU") else "and its municipalities are"
+    return f"{area_code} {who} in no raw file; " + "; ".join(held)
 
 
 def _next(month: str) -> str:

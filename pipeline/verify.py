@@ -113,3 +113,20 @@ def read_reference(path: Path = REFERENCE) -> list[dict]:
 def verify(con, figures: list[str] | None = None) -> list[Outcome]:
     rows = [r for r in read_reference() if not figures or r["figure"] in figures]
     return [check(con, r) for r in rows]
+
+
+def figure_values(con, figures: list[str] | None = None) -> list[tuple[str, bool, str]]:
+    """For each figure asked (default: every figure the reference has numbers for) that the
+    pipeline draws: (figure id, whether it has values for the pilot area, the coverage line
+    saying how many months or why none). A figure with no values fails ``verify``, also when
+    the report publishes no number of it to compare with."""
+    from .charts.figures import FIGURES
+    from .coverage import figure_coverage
+
+    wanted = figures or sorted({r["figure"] for r in read_reference()})
+    ids = [f for f in wanted if f in FIGURES]
+    try:
+        return [(c.figure_id, c.drawn, c.line()) for c in figure_coverage(con, figure_ids=ids)]
+    except Exception as e:  # noqa: BLE001 - a warehouse without audit.coverage: say so
+        return [(f, False, f"{f}: coverage not readable ({str(e).splitlines()[0]})")
+                for f in ids]

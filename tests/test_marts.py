@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipeline import catalogue
-from pipeline.models import model, run_model
+from pipeline.models import ordered, run_model
 
 A, B, G = "KU001", "KU002", "g"
 
@@ -87,10 +87,10 @@ def con():
               "('g', 'Test group', 'KU001'), ('g', 'Test group', 'KU002')) "
               "t(area_code, area_name, municipality_code)")
     catalogue.write_tables(c)
-    for table in ("marts.indicator_values_by_source", "marts.indicators_monthly",
-                  "marts.area_month_counts", "marts.indicators_yearly",
-                  "marts.ltu_spell_endings"):
-        run_model(c, model(table))
+    for m in ordered(["marts.area_month_counts", "marts.indicators_yearly",
+                      "marts.ltu_spell_endings"]):
+        if m.schema == "marts":  # staging is written above
+            run_model(c, m)
     return c
 
 

@@ -16,6 +16,7 @@ from dagster import AssetKey, MaterializeResult, MetadataValue, asset
 
 from ..areas import PILOT_AREA
 from ..charts import figures, outputs
+from ..coverage import figure_coverage
 from ..warehouse import connect_published
 from .ingest import table_to_raw_asset
 from .publish import PUBLISHED_KEY
@@ -54,9 +55,13 @@ def _figure_asset(figure_id: str):
                                         outputs.FIGURE_FORMATS + ("csv",), "fi", previews,
                                         books=())
             points = len(figures.figure_data(con, figure_id, PILOT_AREA))
+            cov = figure_coverage(con, PILOT_AREA, [figure_id])[0]
         finally:
             con.close()
         metadata = {
+            # Drawn with how many months and from which sources, or why not (audit.coverage).
+            "coverage": cov.line(),
+            "months_with_values": cov.present + cov.partial,
             "path": MetadataValue.path(str(paths.reports / f"{figure_id}.png")),
             "files": MetadataValue.md("\n".join(f"- `{p}`" for p in written.paths)),
             "points": points,
@@ -64,7 +69,7 @@ def _figure_asset(figure_id: str):
         if figure_id in previews:
             metadata["preview"] = _preview_md(figure_id, previews[figure_id])
         else:
-            metadata["preview"] = MetadataValue.md("no data for the pilot area")
+            metadata["preview"] = MetadataValue.md(f"Not drawn for the pilot area: {cov.line()}")
         return MaterializeResult(metadata=metadata)
 
     return _render

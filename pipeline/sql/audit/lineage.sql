@@ -95,36 +95,27 @@ wanted as (
     select part, lag_months
     from marts.indicator_parts
     where indicator = p_indicator
-),
-
-measures as (
-    select w.part, w.lag_months, s.measure, s.breakdown, src.family, src.dataset, src.source
-    from wanted as w
-    join marts.indicator_sources as s on s.indicator = w.part and s.role = 'value'
-    join marts.sources as src using (source_id)
-    where src.source = (select source from published)
 )
 
 select
     p_indicator as indicator,
-    m.source,
-    v.area_code as municipality_code,
-    v.month,
-    m.part,
-    v.measure,
-    v.value,
-    v.symbol,
-    v.file,
-    v.place
-from measures as m
-join staging.stg_source_values as v
-    on v.family = m.family
-    and v.dataset = m.dataset
-    and v.measure = m.measure
-    and v.breakdown is not distinct from m.breakdown
-    and v.month = cast(cast(p_month as date) - to_months(m.lag_months) as date)
-where v.area_code in (select municipality_code from members)
-order by m.source, v.measure, v.month, v.area_code;
+    r.source,
+    r.area_code as municipality_code,
+    r.month,
+    r.indicator as part,
+    r.measure,
+    r.value,
+    r.symbol,
+    r.file,
+    r.place
+from wanted as w
+join marts.indicator_raw_values as r
+    on r.indicator = w.part
+    and r.role = 'value'
+    and r.source = (select source from published)
+    and r.month = cast(cast(p_month as date) - to_months(w.lag_months) as date)
+where r.area_code in (select municipality_code from members)
+order by r.source, r.measure, r.month, r.area_code;
 
 -- The Kela rows (in force) behind a municipality's (or a group's) yearly municipal share.
 create or replace macro audit.lineage_municipal_share(p_area, p_year) as table

@@ -4,15 +4,9 @@
 with
 
 published as (
-    select s.indicator, s.source, v.area_code, v.month, v.value as published
-    from marts.indicator_sources as s
-    join marts.sources as src using (source_id)
-    join staging.stg_source_values as v
-        on v.family = src.family
-        and v.dataset = src.dataset
-        and v.measure = s.measure
-        and v.breakdown is not distinct from s.breakdown
-    where s.role = 'published' and v.value is not null
+    select indicator, source, area_code, month, value as published
+    from marts.indicator_raw_values
+    where role = 'published' and value is not null
 )
 
 select

@@ -21,14 +21,6 @@ parts as (
     select * from marts.indicator_parts
 ),
 
-sources as (
-    select * from marts.sources
-),
-
-source_values as (
-    select * from staging.stg_source_values
-),
-
 members as (
     select * from staging.area_members
 ),
@@ -39,24 +31,11 @@ group_sizes as (
 
 -- Each stock and flow from each of its sources, for every municipality the source has.
 municipal_base as (
-    select
-        v.area_code,
-        v.month,
-        s.indicator,
-        s.source_id,
-        s.source,
-        s.precedence,
-        v.value,
-        v.symbol
-    from indicator_sources as s
+    select r.area_code, r.month, r.indicator, r.source_id, r.source, r.precedence, r.value,
+        r.symbol
+    from marts.indicator_raw_values as r
     join catalogue as c using (indicator)
-    join sources as src using (source_id)
-    join source_values as v
-        on v.family = src.family
-        and v.dataset = src.dataset
-        and v.measure = s.measure
-        and v.breakdown is not distinct from s.breakdown
-    where c.kind <> 'rate' and c.breakdown is null and v.area_code like 'KU%'
+    where r.role = 'value' and c.breakdown is null
 ),
 
 group_base as (

@@ -6,22 +6,6 @@
 -- so a sum with masked cells is a floor. Groups: the one rule (the sum over members).
 with
 
-catalogue as (
-    select * from marts.indicator_catalogue where breakdown = 'reason'
-),
-
-indicator_sources as (
-    select * from marts.indicator_sources where role = 'value'
-),
-
-sources as (
-    select * from marts.sources
-),
-
-source_values as (
-    select * from staging.stg_source_values
-),
-
 members as (
     select * from staging.area_members
 ),
@@ -30,20 +14,18 @@ group_sizes as (
     select area_code, count(*) as members_total from members group by area_code
 ),
 
+-- The catalogue's indicator published by reason, from its sources' raw values.
 municipal as (
     select
-        v.area_code,
-        v.month,
-        v.breakdown as reason,
-        v.value as spells_ended,
-        s.source,
+        r.area_code,
+        r.month,
+        r.breakdown as reason,
+        r.value as spells_ended,
+        r.source,
         1 as members_total
-    from catalogue as c
-    join indicator_sources as s using (indicator)
-    join sources as src using (source_id)
-    join source_values as v
-        on v.family = src.family and v.dataset = src.dataset and v.measure = s.measure
-    where v.area_code like 'KU%'
+    from marts.indicator_raw_values as r
+    join marts.indicator_catalogue as c using (indicator)
+    where c.breakdown = 'reason' and r.role = 'value'
 ),
 
 grouped as (
