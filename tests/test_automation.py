@@ -201,18 +201,14 @@ def test_sensor_runs_only_on_content_changes(folder, monkeypatch):
     keys = _keys(request)
     assert {"raw/kela", "staging/stg_kela_municipal_share", "marts/municipal_share_yearly",
             "published/indicators_warehouse", "reports/kuntaosuus"} <= keys
-    assert not keys & {"raw/tem", "raw/statfin", "staging/stg_tem_1208",
-                       "marts/indicators_monthly", "staging/area_members"}
-    # Everything downstream of raw/kela but the figures drawn from other marts.
+    assert not keys & {"raw/tem", "raw/statfin", "staging/area_members",
+                       "marts/indicator_catalogue"}
+    # Everything downstream of raw/kela: Kela's indicators are in the shared marts
+    # (indicators_monthly …), so every figure follows them.
     defs = build_defs(str(folder["raw"]), str(folder["marts"]))
-    expected = AssetSelection.assets(AssetKey(["raw", "kela"])).downstream().resolve(
-        defs.resolve_asset_graph())
     graph = defs.resolve_asset_graph()
-    other_figures = {k for k in expected if k.path[0] == "reports"
-                     and k.path[1] not in ("kuntaosuus", "figures")}
-    assert len(other_figures) == 11
-    assert set(request.asset_selection) == (
-        expected & set(graph.materializable_asset_keys)) - other_figures
+    expected = AssetSelection.assets(AssetKey(["raw", "kela"])).downstream().resolve(graph)
+    assert set(request.asset_selection) == expected & set(graph.materializable_asset_keys)
     assert {c.asset_key.to_user_string() for c in request.asset_check_keys} <= keys
     assert request.tags[CHANGED_TAG] == "kela"
     # The run was requested: the same state does not request it again.
@@ -385,11 +381,8 @@ def test_same_inputs_same_marts_and_changed_only_equals_a_full_run(tmp_path):
     ran = set(re.findall(r"^\[\s*\d+/\d+\] (\S+)", log, re.M))
     assert {"raw/kela", "staging/stg_kela_municipal_share", "marts/municipal_share_yearly",
             "published/indicators_warehouse"} <= ran
-    assert not ran & {"raw/tem", "raw/statfin", "staging/stg_tem_1208",
-                      "marts/indicators_monthly"}
-    # Only the charts drawn from the Kela mart: its figure and the book of all figures.
-    assert {a for a in ran if a.startswith("reports/")} == {"reports/kuntaosuus",
-                                                             "reports/figures"}
+    assert not ran & {"raw/tem", "raw/statfin", "staging/area_members"}
+    assert "reports/kuntaosuus" in ran and "reports/figures" in ran
     # The Kela staging checks ran with their asset, and only they.
     passed = int(re.search(r"checks: (\d+) passed", log).group(1))
     assert 1 <= passed < int(re.search(r"checks: (\d+) passed", first_log).group(1))
@@ -421,18 +414,20 @@ def test_same_inputs_same_marts_and_changed_only_equals_a_full_run(tmp_path):
     assert [s for (s,) in loads] == ["loaded", "new version"]
 
 
-def test_incremental_selection_keeps_only_the_figures_of_changed_marts(tmp_path):
+def test_incremental_selection_keeps_only_the_changed_familys_raw_asset(tmp_path):
     graph = build_defs(str(BUNDLED_RAW), str(tmp_path)).resolve_asset_graph()
 
     def reports(family: str) -> set[str]:
         keys, _checks = automation.downstream_selection([family], graph)
         return {k.path[1] for k in keys if k.path[0] == "reports"}
 
-    assert reports("kela") == {"kuntaosuus", "figures"}
-    # StatFin feeds the monthly and yearly indicators, not the spell endings or Kela's euros.
-    assert reports("statfin") == {f"kuvio_{n}" for n in range(1, 10)} | {"figures"}
-    # The raw TEM files mark every figure synthetic (or not): all of them.
-    assert reports("tem") == {f"kuvio_{n}" for n in range(1, 12)} | {"kuntaosuus", "figures"}
+    # Every family feeds the catalogue's shared marts (indicators_monthly and the rest), so
+    # every figure follows a change of any of them; the other families' raw assets do not.
+    everything = {f"kuvio_{n}" for n in range(1, 12)} | {"kuntaosuus", "figures"}
+    for family in ("kela", "statfin", "tem"):
+        assert reports(family) == everything
+        keys, _checks = automation.downstream_selection([family], graph)
+        assert {k.path[1] for k in keys if k.path[0] == "raw"} == {family}
     # Checks go with their assets only.
     keys, checks = automation.downstream_selection(["kela"], graph)
     assert checks and {c.asset_key for c in checks} <= set(keys)
@@ -443,5 +438,5 @@ def test_every_model_input_is_an_asset_of_the_graph(tmp_path):
     assets in the UI."""
     graph = build_defs(str(BUNDLED_RAW), str(tmp_path)).resolve_asset_graph()
     assert set(graph.get_all_asset_keys()) == set(graph.materializable_asset_keys)
-    stg = graph.get(AssetKey(["staging", "stg_statfin_12u4"]))
+    stg = graph.get(AssetKey(["staging", "stg_statfin_cells"]))
     assert AssetKey(["raw", "statfin"]) in stg.parent_keys

@@ -3,7 +3,8 @@
 
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
+from dagster_duckdb import DuckDBResource
 
 
 class PipelinePaths(ConfigurableResource):
@@ -27,3 +28,12 @@ class PipelinePaths(ConfigurableResource):
     @property
     def reports(self) -> Path:
         return Path(self.reports_dir)
+
+
+class WorkingDatabase(DuckDBResource):
+    """The pipeline's own read-write DuckDB database (``<marts-dir>/.work/``). Its folder is
+    made when a run starts, not when the definitions are imported: importing
+    ``pipeline.definitions`` (the UI, a test, ``dg``) creates nothing."""
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
