@@ -13,7 +13,6 @@ for them (``figures_kuvio_8_kuvio_9.xlsx``), never ``figures.xlsx``.
 from __future__ import annotations
 
 import base64
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -102,15 +101,21 @@ def write_csv(data: pd.DataFrame, path: Path, spec: figures.FigureSpec | None = 
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = list(data.columns)
     decimals = [csv_decimals(spec, c, data[c]) for c in columns]
-    extra = list(coverage) if figures.is_partial(coverage) else []
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow([csv_text(str(c)) for c in columns]
-               + (list(COVERAGE_COLUMNS) if extra else []))
-    for row in data.itertuples(index=False, name=None):
-        w.writerow([_csv_cell(v, d) for v, d in zip(row, decimals)] + extra)
-    path.write_bytes(buf.getvalue().encode("utf-8"))
+    extra = [str(n) for n in coverage] if figures.is_partial(coverage) else []
+    lines = [[csv_text(str(c)) for c in columns] + (list(COVERAGE_COLUMNS) if extra else [])]
+    lines += [[_csv_cell(v, d) for v, d in zip(row, decimals)] + extra
+              for row in data.itertuples(index=False, name=None)]
+    text = "".join(",".join(_quoted(f) for f in line) + "\n" for line in lines)
+    path.write_bytes(text.encode("utf-8"))
     return path
+
+
+def _quoted(field_: str) -> str:
+    # RFC 4180 quoting, also for a lone CR: Python's csv writer leaves "\r" unquoted when
+    # lines end in "\n", and a reader then splits the row there.
+    if any(ch in field_ for ch in ',"\r\n'):
+        return '"' + field_.replace('"', '""') + '"'
+    return field_
 
 
 def write_figure(fig, spec: figures.FigureSpec, data: pd.DataFrame, out_dir: Path,
