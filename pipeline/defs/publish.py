@@ -16,9 +16,11 @@ PUBLISHED_KEY = AssetKey(["published", "indicators_warehouse"])
 @asset(
     key=PUBLISHED_KEY, group_name="published", kinds={"duckdb", "parquet"},
     deps=[model_key(m.table) for m in all_models() if m.schema == "marts"],
-    description="The read-only warehouse users open: <marts-dir>/indicators.duckdb, published "
-                "atomically after every mart and its blocking checks succeeded, with the audit "
-                "schema (runs, lineage) and Parquet copies of the marts in <marts-dir>/parquet/.",
+    # Paths in code spans: the UI renders descriptions as Markdown, which drops <marts-dir>.
+    description="The read-only warehouse users open: `<marts-dir>/indicators.duckdb`, "
+                "published atomically after every mart and its blocking checks succeeded, with "
+                "the audit schema (runs, lineage) and Parquet copies of the marts in "
+                "`<marts-dir>/parquet/`.",
     pool=WRITER_POOL,
 )
 def indicators_warehouse(context: AssetExecutionContext, duckdb: DuckDBResource,
