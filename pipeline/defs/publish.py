@@ -5,6 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from ..audit import create_audit_views, record_run
 from ..models import all_models
+from ..raw_docs import document_raw
 from ..warehouse import export_parquet, publish, published_path
 from .ingest import WRITER_POOL
 from .resources import PipelinePaths
@@ -28,6 +29,7 @@ def indicators_warehouse(context: AssetExecutionContext, duckdb: DuckDBResource,
     with duckdb.get_connection() as con:
         con.execute("begin transaction")
         create_audit_views(con)
+        document_raw(con)  # every raw column commented, as the README promises
         run = record_run(con, context.run.run_id, published_path(paths.marts))
         con.execute("commit")
     target = publish(duckdb.database, paths.marts)
