@@ -52,6 +52,7 @@ CHART_ROWS = 26            # the chart's height in rows (13 cm at the default ro
 CHART_COLUMNS = 16         # the chart's width (26 cm) in default-width columns, for printing
 ROTATED_LABELS = (figures.MONTHLY, figures.REASONS_BY_YEAR)  # many columns: labels upright
 CONTENTS_TITLE_WIDTH = 95  # characters: Sisällys' title column; longer titles wrap
+CONTENTS_SOURCE_WIDTH = 45  # and its source column
 
 
 def _number_format(spec: figures.FigureSpec) -> str:
@@ -294,13 +295,14 @@ def _contents_sheet(wb: Workbook, entries, lang: str, area_name: str | None,
         title = text_cell(ws, i, 2, f"{word} {spec.number} – {caption_title}"
                           if spec.number is not None else caption_title)
         title.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[i].height = 15 * _lines(title.value, CONTENTS_TITLE_WIDTH)
         source = text_cell(ws, i, 3, f"{style.SOURCE_WORD[lang]}: {spec.source[lang]}")
         source.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[i].height = 15 * max(_lines(title.value, CONTENTS_TITLE_WIDTH),
+                                               _lines(source.value, CONTENTS_SOURCE_WIDTH))
         ws.cell(i, 1).alignment = Alignment(vertical="top")
     ws.column_dimensions["A"].width = 12
     ws.column_dimensions["B"].width = CONTENTS_TITLE_WIDTH
-    ws.column_dimensions["C"].width = 45
+    ws.column_dimensions["C"].width = CONTENTS_SOURCE_WIDTH
     last = first + len(entries) - 1
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
