@@ -57,17 +57,26 @@ def cmd_run(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .verify import figure_values, verify
+    from .export import split_values
+    from .verify import figure_values, known_figures, verify
     from .warehouse import connect_published
 
+    wanted = split_values(args.figure)
+    known = known_figures()
+    unknown = [f for f in wanted if f not in known]
+    if unknown:
+        # Not "0 of 0 reproduced": a typo must not pass for a successful check.
+        print(f"error: unknown figure {', '.join(unknown)}; known: {', '.join(known)}",
+              file=sys.stderr)
+        return 2
     try:
         con = connect_published(args.marts_dir)
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        outcomes = verify(con, args.figure)
-        drawn = figure_values(con, args.figure)
+        outcomes = verify(con, wanted or None)
+        drawn = figure_values(con, wanted or None)
     finally:
         con.close()
     for o in outcomes:
@@ -195,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
 
     ver = sub.add_parser("verify", help="compare the published marts with the report")
     ver.add_argument("--marts-dir", type=Path, default=Path("data/marts"))
-    ver.add_argument("--figure", action="append",
-                     help="only this figure (kuvio_8, section_2_5 …); repeatable")
+    ver.add_argument("--figure", action="extend", nargs="+", metavar="ID",
+                     help="only these figures (kuvio_8, section_2_5 …), as in export: "
+                          "--figure kuvio_8 kuvio_9, repeated, or comma separated")
     ver.set_defaults(func=cmd_verify)
 
     load = sub.add_parser("load", help="load one raw file and say what it held")

@@ -57,7 +57,7 @@ class FigureCoverage:
 def _figure_period(figure_id: str) -> tuple[int, int] | None:
     from .charts import figures
 
-    spec = figures.FIGURES[figure_id]
+    spec = figures.spec_of(figure_id)
     if spec.kind == figures.EUROS_YEARLY:
         return None  # every year the data has
     return figures.YEARS[0], figures.YEARS[-1]
@@ -70,8 +70,8 @@ def figure_coverage(con, area_code: str = areas.PILOT_AREA,
     from .charts import figures
 
     out = []
-    for fid in figure_ids or list(figures.FIGURES):
-        spec = figures.FIGURES[fid]
+    for fid in list(figures.FIGURES) if figure_ids is None else figure_ids:
+        spec = figures.spec_of(fid)
         label = f"Kuvio {spec.number}" if spec.number is not None else fid
         period = _figure_period(fid)
         where, params = "indicator = ? and area_code = ?", [spec.indicator, area_code]

@@ -43,6 +43,7 @@ from .defs.automation import (
     stale_families,
 )
 from .defs.publish import PUBLISHED_KEY
+from .run_origin import show_on_timeline
 from .warehouse import published_path
 
 PROGRESS_LOGGER = "progress"
@@ -93,6 +94,7 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
             raise_on_error=False, run_id=run_id, tags=tags,
             asset_selection=None if keys == everything else keys,
         )
+        show_on_timeline(instance, run_id)  # the UI's timeline skips runs without an origin
     return progress.summary(result.success, published, before, Path(reports_dir),
                             time.monotonic() - start, run_id, publishes=PUBLISHED_KEY in keys)
 

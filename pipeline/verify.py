@@ -99,15 +99,29 @@ def check(con, row: dict) -> Outcome:
     if ours is None:
         return Outcome(row, None, False, "")
     if precision == "lower_bound":
-        return Outcome(row, ours, ours >= float(row["value"]), f"{ours:g}")
+        return Outcome(row, ours, ours >= float(row["value"]), as_stated(ours))
     shown = rounded(ours, precision)
     ok = shown == Decimal(row["value"])
-    return Outcome(row, ours, ok, format(shown.normalize(), "f"))
+    # Printed with the precision's own decimals: 8.0 for round_1_decimal, as the report has it.
+    return Outcome(row, ours, ok, format(shown, "f"))
+
+
+def as_stated(value: float) -> str:
+    """A number without a stated precision: whole numbers without '.0' or an exponent."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def read_reference(path: Path = REFERENCE) -> list[dict]:
     with open(path, encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+def known_figures() -> list[str]:
+    """The figure ids ``verify`` checks: the reference's (kuvio_8, section_2_5 …, in file
+    order), then the report's other figures, checked for having values at all."""
+    from .charts.figures import FIGURES
+
+    return list(dict.fromkeys([*(r["figure"] for r in read_reference()), *FIGURES]))
 
 
 def verify(con, figures: list[str] | None = None) -> list[Outcome]:

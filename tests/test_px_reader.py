@@ -717,6 +717,7 @@ def test_cells_in_force_take_the_newest_file_cell_by_cell(con, tmp_path):
 
     for fam in FAMILIES.values():  # stg_file_versions reads every family's file list
         fam.create_tables(con)
+    run_model(con, model("staging.stg_file_versions"))  # the view reads it
     con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     lineage = (Path(px_module.__file__).parents[1] / "sql" / "audit" / "lineage.sql").read_text(
         encoding="utf-8")

@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 from ..audit import create_audit_views, record_run
 from ..coverage import lost_coverage, lost_coverage_text
 from ..models import all_models
+from ..raw_docs import document_raw
 from ..warehouse import export_parquet, publish, published_path
 from .ingest import WRITER_POOL
 from .resources import PipelinePaths
@@ -24,9 +25,11 @@ PUBLISHED_KEY = AssetKey(["published", "indicators_warehouse"])
 @asset(
     key=PUBLISHED_KEY, group_name="published", kinds={"duckdb", "parquet"},
     deps=[model_key(m.table) for m in all_models() if m.schema in ("marts", "audit")],
-    description="The read-only warehouse users open: <marts-dir>/indicators.duckdb, published "
-                "atomically after every mart and its blocking checks succeeded, with the audit "
-                "schema (runs, lineage) and Parquet copies of the marts in <marts-dir>/parquet/.",
+    # Paths in code spans: the UI renders descriptions as Markdown, which drops <marts-dir>.
+    description="The read-only warehouse users open: `<marts-dir>/indicators.duckdb`, "
+                "published atomically after every mart and its blocking checks succeeded, with "
+                "the audit schema (runs, coverage, lineage) and Parquet copies of the marts in "
+                "`<marts-dir>/parquet/`.",
     pool=WRITER_POOL,
 )
 def indicators_warehouse(context: AssetExecutionContext, duckdb: DuckDBResource,
@@ -44,6 +47,7 @@ def indicators_warehouse(context: AssetExecutionContext, duckdb: DuckDBResource,
             context.log.warning(f"coverage lost and accepted: {lost} area-month value(s)")
         con.execute("begin transaction")
         create_audit_views(con)
+        document_raw(con)  # every raw column commented, as the README promises
         run = record_run(con, context.run.run_id, published_path(paths.marts))
         con.execute("commit")
     target = publish(duckdb.database, paths.marts)

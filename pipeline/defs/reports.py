@@ -15,7 +15,7 @@ only when one of its own inputs is (``automation.downstream_selection``).
 from dagster import AssetKey, MaterializeResult, MetadataValue, asset
 
 from ..areas import PILOT_AREA
-from ..charts import figures, outputs
+from ..charts import figures, outputs, thumbnail
 from ..coverage import figure_coverage
 from ..warehouse import connect_published
 from .ingest import table_to_raw_asset
@@ -38,14 +38,23 @@ def figure_inputs(figure_id: str | None = None) -> list[AssetKey]:
     return [*(model_key(m) for m in marts), table_to_raw_asset()[figures.SYNTHETIC_MARK_TABLE]]
 
 
+def figure_description(spec: figures.FigureSpec) -> str:
+    """The asset's description: the report's caption for the pilot area. A title whose years
+    come from the data (``{years}``) says so in words: the UI shows the text as it is."""
+    title, area = spec.title["fi"], "pilot area"
+    if "{years}" in title:
+        title, area = title.format(years="vuosittain"), "pilot area, every year the data hold"
+    caption = (f"Kuvio {spec.number} – " if spec.number is not None else "") + title
+    return f"{caption} ({area}). Lähde: {spec.source['fi']}"
+
+
 def _figure_asset(figure_id: str):
     spec = figures.FIGURES[figure_id]
-    caption = (f"Kuvio {spec.number} – " if spec.number is not None else "") + spec.title["fi"]
 
     @asset(
         key=AssetKey(["reports", figure_id]), group_name="reports",
         kinds={"matplotlib", "png", "csv"}, deps=[PUBLISHED_KEY, *figure_inputs(figure_id)],
-        description=f"{caption} (pilot area). Lähde: {spec.source['fi']}",
+        description=figure_description(spec),
     )
     def _render(paths: PipelinePaths) -> MaterializeResult:
         con = connect_published(paths.marts)
@@ -54,17 +63,21 @@ def _figure_asset(figure_id: str):
             written = outputs.write_all(con, paths.reports, PILOT_AREA, [figure_id],
                                         outputs.FIGURE_FORMATS + ("csv",), "fi", previews,
                                         books=())
-            points = len(figures.figure_data(con, figure_id, PILOT_AREA))
+            data = figures.figure_data(con, figure_id, PILOT_AREA)
             cov = figure_coverage(con, PILOT_AREA, [figure_id])[0]
         finally:
             con.close()
+        # First: the UI lists metadata in this order, and the thumbnail is what an analyst
+        # looks for on the asset page; it is short enough to be shown there, inline.
         metadata = {
+            "chart": MetadataValue.md(thumbnail.thumbnail_markdown(spec, data)
+                                      if len(data) else f"Not drawn: {cov.line()}"),
             # Drawn with how many months and from which sources, or why not (audit.coverage).
             "coverage": cov.line(),
             "months_with_values": cov.present + cov.partial,
             "path": MetadataValue.path(str(paths.reports / f"{figure_id}.png")),
             "files": MetadataValue.md("\n".join(f"- `{p}`" for p in written.paths)),
-            "points": points,
+            "points": len(data),
         }
         if figure_id in previews:
             metadata["preview"] = _preview_md(figure_id, previews[figure_id])

@@ -10,6 +10,8 @@ from dagster import (
     AssetKey,
     MaterializeResult,
     MetadataValue,
+    TableColumn,
+    TableSchema,
     asset,
 )
 from dagster_duckdb import DuckDBResource
@@ -47,6 +49,17 @@ def _preview(con, table: str, n: int = 5) -> str:
     return head + "\n".join("| " + " | ".join(str(v) for v in r) + " |" for r in rows)
 
 
+def column_schema(con, table: str) -> TableSchema:
+    """The table's columns as the warehouse holds them: name, DuckDB type and the comment
+    its model's .yml gave it (what ``dagster/column_schema`` shows in the asset's Columns)."""
+    schema, name = table.split(".")
+    rows = con.execute(
+        "select column_name, data_type, comment from duckdb_columns() "
+        "where database_name = current_database() and schema_name = ? and table_name = ? "
+        "order by column_index", [schema, name]).fetchall()
+    return TableSchema(columns=[TableColumn(n, t, description=c or None) for n, t, c in rows])
+
+
 def _model_asset(m: Model):
     checks = checks_for(m)
     group = m.schema
@@ -77,8 +90,10 @@ def _model_asset(m: Model):
                     metadata={"offending_rows": n, "sample": MetadataValue.md(preview or "none")},
                 ))
             preview = _preview(con, m.table)
+            columns = column_schema(con, m.table)
         return MaterializeResult(
             metadata={"dagster/row_count": rows, "table": m.table,
+                      "dagster/column_schema": MetadataValue.table_schema(columns),
                       "seconds": round(time.monotonic() - start, 3),
                       "preview": MetadataValue.md(preview)},
             check_results=results,
@@ -105,7 +120,10 @@ def area_members(duckdb: DuckDBResource) -> MaterializeResult:
                   "area_name": "Alueen nimi — the group's name.",
                   "municipality_code": "Kunta — a member municipality (KU564)."})
         con.execute("commit")
-    return MaterializeResult(metadata={"dagster/row_count": len(rows)})
+        columns = column_schema(con, AREA_MEMBERS)
+    return MaterializeResult(metadata={
+        "dagster/row_count": len(rows),
+        "dagster/column_schema": MetadataValue.table_schema(columns)})
 
 
 @asset(key=CATALOGUE_KEY, group_name="marts", kinds={"duckdb", "yaml"},
