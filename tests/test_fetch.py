@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import BUNDLED_RAW
-from dagster import AssetKey, DagsterInstance, DagsterRunStatus, build_sensor_context
+from dagster import DagsterInstance, DagsterRunStatus, build_sensor_context
 from dagster._core.storage.dagster_run import DagsterRun
 from pxweb_mock import REAL_12R5, FakeClock, Fault, PxWebMock, table_12r5, table_12u4
 
@@ -122,24 +122,14 @@ def test_fetch_then_run_publishes_the_real_numbers_with_lineage_to_the_saved_fil
     assert scan(raw).unrecognised == []  # manifests are not data
     _no_temp_files(raw)
 
+    from pipeline.definitions import build_defs
     from pipeline.runner import run_pipeline
 
+    graph = build_defs(str(raw), str(marts)).resolve_asset_graph()
     log = io.StringIO()
     assert run_pipeline(str(raw), str(marts), str(tmp_path / "reports"), out=log,
-                        selection=[AssetKey(["raw", "statfin"]), AssetKey(["raw", "tem"]),
-                                   AssetKey(["raw", "kela"]), AssetKey(["staging", "area_members"]),
-                                   AssetKey(["staging", "stg_statfin_12r5"]),
-                                   AssetKey(["staging", "stg_statfin_12u4"]),
-                                   *[AssetKey(["staging", f"stg_tem_{r}"])
-                                     for r in ("cells", "1208", "1356", "4253", "ttv15")],
-                                   AssetKey(["staging", "stg_kela_municipal_share"]),
-                                   AssetKey(["marts", "area_month_counts"]),
-                                   AssetKey(["marts", "indicators_monthly"]),
-                                   AssetKey(["marts", "indicators_yearly"]),
-                                   AssetKey(["marts", "ltu_spell_endings"]),
-                                   AssetKey(["marts", "municipal_share_yearly"]),
-                                   AssetKey(["published", "indicators_warehouse"])]) == 0, \
-        log.getvalue()
+                        selection=[k for k in graph.materializable_asset_keys
+                                   if k.path[0] not in ("reports", "fetch")]) == 0, log.getvalue()
     con = duckdb.connect(str(published_path(marts)), read_only=True)
     try:
         stg = con.execute("select long_term_unemployed, unemployed, labour_force, vacancies "
@@ -152,6 +142,9 @@ def test_fetch_then_run_publishes_the_real_numbers_with_lineage_to_the_saved_fil
                                "'KU564' and content_code = 'TYOTTOMATLOPUSSA'").fetchall()
         files = con.execute("select file, file_sha256, last_updated from raw.statfin_files "
                             "order by file").fetchall()
+        lineage = con.execute("select measure, value, file, place from audit.lineage("
+                              "'KU564', 'unemployment_rate_pct', '2026-06-01') "
+                              "order by measure").fetchall()
     finally:
         con.close()
     assert stg == [(7320, 16647, 109367, 726)]
@@ -163,6 +156,11 @@ def test_fetch_then_run_publishes_the_real_numbers_with_lineage_to_the_saved_fil
     doc = json.loads(saved.read_text())
     assert doc["value"][int(place.split()[1])] == 16647
     assert ("statfin/12r5.json", _sha(saved), "20260721 05:00") in files
+    # The published rate's lineage ends in the saved response's cells.
+    assert [(m, v, f) for m, v, f, _ in lineage] == [
+        ("TYOTTOMATLOPUSSA", 16647, "statfin/12r5.json"),
+        ("TYOVOIMATK", 109367, "statfin/12r5.json")]
+    assert [doc["value"][int(p.split()[1])] for *_, p in lineage] == [16647, 109367]
 
 
 # --- splitting and pacing ------------------------------------------------------------------------

@@ -256,8 +256,8 @@ def _assemble(p: Plan, parts: list[tuple[dict, Cube]]) -> Cube:
             raise RefusedResponse(f"table {p.table}: the response has a variable {d.code} that "
                                   f"was not asked for (asked: {', '.join(selected)})")
         codes = selected[d.code]
-        labels = dict(zip(p.variables[[v.code for v in p.variables].index(d.code)].values,
-                          p.variables[[v.code for v in p.variables].index(d.code)].texts))
+        meta_var = next(v for v in p.variables if v.code == d.code)
+        labels = dict(zip(meta_var.values, meta_var.texts))
         for _, c in parts:
             for pd in c.dimensions:
                 if pd.code == d.code:
