@@ -198,6 +198,7 @@ class Fault:
     truncate: bool = False             # the normal answer, cut in half (Content-Length kept)
     reset: bool = False                # the connection reset, no answer
     hang: threading.Event | None = None  # wait for this event, then close without answer
+    stall: threading.Event | None = None  # send half the answer, set mock.half_sent, wait
 
 
 class PxWebMock:
@@ -214,6 +215,7 @@ class PxWebMock:
         self.requests: list[tuple[str, str, dict | None]] = []
         self.lock = threading.Lock()
         self.hangs: list[threading.Event] = []
+        self.half_sent = threading.Event()  # a stalled answer is half-way out
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.server.handle_error = lambda request, address: None  # resets are on purpose
@@ -327,6 +329,17 @@ class PxWebMock:
                 status, headers, data = mock._route(method, parts.path,
                                                     parse_qs(parts.query, keep_blank_values=True),
                                                     body)
+                if fault and fault.stall is not None:
+                    mock.hangs.append(fault.stall)
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[:len(data) // 2])
+                    self.wfile.flush()
+                    mock.half_sent.set()
+                    fault.stall.wait()
+                    self.close_connection = True
+                    return
                 if fault and fault.truncate:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

@@ -13,7 +13,10 @@ import hashlib
 import io
 import json
 import os
+import subprocess
+import sys
 import threading
+import time
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
@@ -469,6 +472,48 @@ def test_kela_refuses_a_bad_download_and_keeps_the_file(tmp_path, bad, expect):
     [error] = report.errors
     assert error.startswith("kela: data.csv") and expect in error
     assert target.read_bytes() == before and target.stat().st_mtime_ns == mtime
+    _no_temp_files(raw)
+
+
+def test_a_fetch_killed_mid_download_leaves_the_previous_file_and_no_data_half_written(tmp_path):
+    """Killed (SIGKILL) while half the new file has arrived: the file in place is the old
+    one, the partial download is a dot file the raw layer ignores, and the next fetch
+    removes it and completes."""
+    raw = tmp_path / "raw"
+    target = raw / "kela" / "data.csv"
+    with PxWebMock({}, kela_file=KELA) as mock:
+        assert _kela(raw, mock).ok
+        before = target.read_bytes()
+        lines = KELA.decode().splitlines()
+        lines[1] = lines[1].rsplit(",", 1)[0] + ",1234.56"
+        mock.kela_file = ("\n".join(lines) + "\n").encode()
+        mock.kela_stamp = {"last_modified": "2026-08-01T06:00:00", "hash": ""}
+        mock.fail("GET", "/files/data.csv", Fault(stall=threading.Event()))
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "fetch", "--source", "kela",
+                                 "--raw-dir", str(raw), "--kela-url", mock.kela_url],
+                                cwd=Path(__file__).resolve().parent.parent,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert mock.half_sent.wait(120), "the download never started"
+            # The marker: the download's temporary file exists (the client opened it).
+            tmp = raw / "kela" / f".data.csv.{proc.pid}.tmp"
+            for _ in range(6000):
+                if tmp.exists() or proc.poll() is not None:
+                    break
+                time.sleep(0.01)
+            partial = [p for p in (raw / "kela").iterdir() if p.name.startswith(".")]
+            proc.kill()
+            proc.wait(60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert target.read_bytes() == before
+        assert [p.name for p in partial] == [f".data.csv.{proc.pid}.tmp"]
+        assert [p.name for p, _ in scan(raw).by_family["kela"]] == ["data.csv"]
+        assert scan(raw).unrecognised == []
+        report = _kela(raw, mock)
+    assert report.ok, report.errors
+    assert target.read_bytes() == mock.kela_file
     _no_temp_files(raw)
 
 

@@ -116,6 +116,10 @@ def test_manifests_and_temporary_files_are_not_read_as_data(tmp_path):
     found = scan(tmp_path)
     assert [p.name for p, _ in found.by_family["statfin"]] == ["12r5_2026M06.json"]
     assert found.unrecognised == []
+    # The raw-folder sensor does not see them either (a new manifest starts no run).
+    from pipeline.defs.automation import fingerprint
+
+    assert list(fingerprint(tmp_path)[0]) == ["statfin/12r5_2026M06.json"]
     con = duckdb.connect(":memory:")
     load_family(con, tmp_path, "statfin", found)
     assert con.execute("select count(*) from raw.statfin_12r5").fetchall() == [(421 * 23,)]

@@ -1,6 +1,7 @@
 """Staging and mart assets: one per SQL model in ``pipeline/sql``, with their checks."""
 
 
+import re
 import time
 
 from dagster import (
@@ -15,7 +16,15 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from .. import areas
-from ..models import Model, all_models, checks_for, document, run_check, run_model
+from ..models import (
+    TABLE_REF,
+    Model,
+    all_models,
+    checks_for,
+    document,
+    run_check,
+    run_model,
+)
 from ..raw_layer import FILE_VERSIONS
 from .ingest import WRITER_POOL, table_to_raw_asset
 
@@ -28,8 +37,17 @@ def model_key(table: str) -> AssetKey:
 
 def _input_keys(m: Model) -> list[AssetKey]:
     raw = table_to_raw_asset()
-    keys = [raw.get(t, model_key(t)) for t in m.inputs if t != FILE_VERSIONS]
+    # What its checks read too (stg_tem_1208's agrees_with_12r5 reads stg_statfin_12r5): a
+    # check must not run before, or without, the table it compares with.
+    checked = [t for c in checks_for(m) for t in check_inputs(c) if t != m.table]
+    keys = [raw.get(t, model_key(t)) for t in [*m.inputs, *checked] if t != FILE_VERSIONS]
     return list(dict.fromkeys(keys))
+
+
+def check_inputs(c) -> list[str]:
+    """The tables a check's SQL names."""
+    sql = re.sub(r"--[^\n]*", "", c.sql)
+    return list(dict.fromkeys(f"{s}.{n}" for s, n in TABLE_REF.findall(sql)))
 
 
 def _preview(con, table: str, n: int = 5) -> str:
