@@ -210,6 +210,13 @@ def test_429_with_retry_after_is_waited_out(tmp_path):
     assert report.ok, report.errors
     assert clock.sleeps == [7.0]  # the server's Retry-After, not our backoff
     assert (tmp_path / "statfin" / "12r5.json").exists()
+    # A Retry-After beyond the time allowed: given up at once, saying so.
+    with PxWebMock(_tables()) as mock:
+        mock.fail("POST", T12R5, Fault(status=429, headers={"Retry-After": "3600"}))
+        clock = FakeClock()
+        report = _fetch(tmp_path / "again", mock, clock, max_wait=600)
+    [error] = [e for e in report.errors if "12r5" in e]
+    assert "HTTP 429" in error and "asking to wait 3600 s more" in error and clock.sleeps == []
     now = datetime(2026, 7, 28, 3, 0, tzinfo=UTC)
     assert parse_retry_after("Tue, 28 Jul 2026 03:00:30 GMT", now) == 30.0
     assert parse_retry_after("120", now) == 120.0 and parse_retry_after("soon", now) is None

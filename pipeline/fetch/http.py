@@ -281,8 +281,10 @@ class Http:
                     self.max_backoff, self.backoff * 2 ** (tries - 1))
                 spent = self.clock.monotonic() - start
                 if spent + delay > self.max_wait:
+                    asked = (f", asking to wait {t.retry_after:g} s more"
+                             if t.retry_after is not None else "")
                     raise GaveUp(
                         f"{what}: gave up after {tries} attempt(s) in {spent:.0f} s "
-                        f"(the limit is {self.max_wait:g} s); last: {t.what} from {url}",
+                        f"(the limit is {self.max_wait:g} s); last: {t.what}{asked} from {url}",
                         t.what) from None
                 self._sleep(delay)

@@ -93,6 +93,7 @@ def fetch_kela(raw_dir: Path, http: Http, *, kela_url: str = DEFAULT_KELA_URL,
     """Fetch ``kela/data.csv`` if the portal has a new version; FetchError on failure."""
     folder = raw_dir / "kela"
     files.remove_stale_temps(folder)
+    http.set_rate_limit(None, 0)  # StatFin's call limit is not the portal's
     url = f"{kela_url.rstrip('/')}/package_show?id={quote(DATASET)}"
     try:
         res = _resource(http.get_json(url, f"Kela dataset {DATASET}"), url)
