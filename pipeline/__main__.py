@@ -1,6 +1,7 @@
 """The command line: ``python -m pipeline <command>``.
 
     run      materialize every asset headless, in process, through Dagster
+    fetch       download StatFin's tables (PxWeb API) and Kela's open data into data/raw
     verify      compare the published marts with the report's published figures
     load        load one raw file into a DuckDB file's raw schema and say what it held
     export      render the report's figures from the published warehouse
@@ -54,6 +55,36 @@ def cmd_run(args) -> int:
     return run_pipeline(str(args.raw_dir), str(args.marts_dir), str(args.reports_dir),
                         changed_only=args.changed_only,
                         accept_coverage_loss=args.accept_coverage_loss)
+
+
+def cmd_fetch(args) -> int:
+    from .fetch import FetchError, check_since, fetch, parse_areas
+
+    try:
+        areas = parse_areas(args.areas)
+        check_since(args.since)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    sources = ("statfin", "kela") if args.source == "all" else (args.source,)
+    try:
+        report = fetch(args.raw_dir, sources, areas=areas, since=args.since,
+                       statfin=args.statfin_url, kela=args.kela_url)
+    except FetchError as e:  # pragma: no cover - fetch() reports per source
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    for s in report.saved:
+        print(s.line())
+    for line in report.unreachable + report.errors:
+        print(f"error: {line}", file=sys.stderr)
+    if report.saved:
+        limits = (f"; limits maxCalls {report.limits['maxCalls']} per "
+                  f"{report.limits['timeWindow']:g} s" if report.limits.get("maxCalls") else "")
+        print(f"{report.calls} request(s), {report.waited:.1f} s waited{limits}; "
+              f"{len(report.changed)} file(s) written")
+    if report.unreachable:
+        return 2
+    return 0 if report.ok else 1
 
 
 def cmd_verify(args) -> int:
@@ -201,6 +232,29 @@ def main(argv: list[str] | None = None) -> int:
                           "lost (see audit.coverage); without it such a run fails and lists "
                           "what would be lost")
     run.set_defaults(func=cmd_run)
+
+    from .fetch import DEFAULT_SINCE, KELA_URL_ENV, STATFIN_URL_ENV
+
+    fet = sub.add_parser(
+        "fetch", help="download the public sources (StatFin, Kela) into the raw folder",
+        description="Download StatFin's tables 12r5 and 12u4 (PxWeb API, json-stat2) and "
+                    "Kela's municipal-share CSV (open-data portal, CKAN) into the raw folder. "
+                    "Each file is validated, then renamed into place with a manifest beside "
+                    "it; an unchanged response writes nothing; a failure keeps the previous "
+                    "file.")
+    fet.add_argument("--source", choices=("statfin", "kela", "all"), default="all")
+    fet.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
+    fet.add_argument("--since", default=DEFAULT_SINCE,
+                     help="first month to fetch (default %(default)s)")
+    fet.add_argument("--areas", default="all",
+                     help="pilot, all (default), or codes: KU564,KU244 or TA_OULU")
+    fet.add_argument("--statfin-url", default=None,
+                     help=f"PxWeb database URL (default: ${STATFIN_URL_ENV} or "
+                          "https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin)")
+    fet.add_argument("--kela-url", default=None,
+                     help=f"CKAN API base (default: ${KELA_URL_ENV} or "
+                          "https://www.avoindata.fi/data/api/3/action)")
+    fet.set_defaults(func=cmd_fetch)
 
     ver = sub.add_parser("verify", help="compare the published marts with the report")
     ver.add_argument("--marts-dir", type=Path, default=Path("data/marts"))

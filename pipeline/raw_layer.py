@@ -21,11 +21,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .readers.common import FILE_VERSIONS, LoadContext, RawFile, RawInputError
+from .readers.jsonstat import load_statfin, sniff_statfin
 from .readers.kela import create_kela_tables, load_kela, sniff_kela
-from .readers.px import KNOWN_TABLE_COLUMNS, create_statfin_tables, load_px, sniff_px
+from .readers.px import KNOWN_TABLE_COLUMNS, create_statfin_tables
 from .readers.tem_report import create_tem_tables, load_tem, sniff_tem
 
 IGNORED_NAMES = {"README.md", "README.txt", ".gitkeep", "desktop.ini", "Thumbs.db"}
+# What `fetch` writes beside each download (URL, query, SHA-256): not data.
+IGNORED_SUFFIXES = (".manifest.json",)
+
+
+def ignored(path: Path) -> bool:
+    """Files the raw layer (and the raw-folder sensor) never read: notes, hidden and
+    temporary files (a download in progress is a dot file), fetch manifests."""
+    return (path.name in IGNORED_NAMES or path.name.startswith(".")
+            or path.name.endswith(IGNORED_SUFFIXES))
 
 
 @dataclass(frozen=True)
@@ -48,9 +58,9 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
+    # PX files and PxWeb API responses (json-stat2, json): the same tables either way.
     "statfin": Family("statfin", "Statistics Finland StatFin PX tables (12r5, 12u4, …)",
-                      lambda p: (sniff_px(p) or {}).get("table_id"), load_px,
-                      create_statfin_tables,
+                      sniff_statfin, load_statfin, create_statfin_tables,
                       # The tables keyed by file. The cells (raw.statfin_cells, .._symbols)
                       # hang off raw.statfin_files.file_key; the views raw.statfin_12r5,
                       # raw.statfin_12u4 … show them (pipeline/readers/px.py).
@@ -93,7 +103,7 @@ def scan(raw_dir: Path) -> Scan:
         raise RawInputError(str(raw_dir), None, "the raw folder does not exist")
     out = Scan({name: [] for name in FAMILIES})
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-        if path.name in IGNORED_NAMES or path.name.startswith("."):
+        if ignored(path):
             continue
         for fam in FAMILIES.values():
             detail = fam.sniff(path)

@@ -62,7 +62,11 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
         for line in [*release_abandoned_runs(instance), *remove_stale_temp_files(marts)]:
             print(f"recovered: {line}", file=out)
         graph = defs.resolve_asset_graph()
-        everything = sorted(graph.materializable_asset_keys, key=lambda k: k.to_user_string())
+        # The refresh job's assets: the fetch assets (network) belong to the monthly job only.
+        in_job = set(defs.resolve_job_def(REFRESH_JOB).asset_layer.executable_asset_keys)
+        everything = sorted(in_job, key=lambda k: k.to_user_string())
+        if selection is not None:
+            selection = [k for k in selection if k in in_job]
         keys, scope = selection, "selected"
         if changed_only:
             stale = stale_families(Path(raw_dir), marts, code_version=code_version())

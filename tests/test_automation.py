@@ -69,7 +69,7 @@ def test_schedule_is_monthly_on_the_28th_at_six_helsinki_time():
     assert got[2].astimezone(ZoneInfo("UTC")).hour == 3
 
 
-def test_schedule_requests_a_full_run_of_the_refresh_job():
+def test_schedule_requests_a_fetch_then_a_full_run():
     defs = build_defs()
     assert defs.resolve_schedule_def("monthly_refresh") is not None
     with DagsterInstance.ephemeral() as instance:
@@ -79,10 +79,18 @@ def test_schedule_requests_a_full_run_of_the_refresh_job():
     [request] = result.run_requests
     assert request.asset_selection is None  # the whole job
     assert request.tags[automation.TRIGGER_TAG] == "schedule"
-    job = defs.resolve_job_def(REFRESH_JOB)
     graph = defs.resolve_asset_graph()
-    assert set(job.asset_layer.executable_asset_keys) == set(graph.materializable_asset_keys)
-    assert job.executor_def.name == "in_process"
+    everything = set(graph.materializable_asset_keys)
+    fetches = {AssetKey(["fetch", "statfin"]), AssetKey(["fetch", "kela"])}
+    monthly = defs.resolve_job_def(automation.FETCH_JOB)
+    assert set(monthly.asset_layer.executable_asset_keys) == everything
+    # Each public source is loaded after its fetch, in the same run.
+    assert graph.get(AssetKey(["raw", "statfin"])).parent_keys == {AssetKey(["fetch", "statfin"])}
+    assert graph.get(AssetKey(["raw", "kela"])).parent_keys == {AssetKey(["fetch", "kela"])}
+    # The sensor's and `run`'s job never touches the network.
+    refresh = defs.resolve_job_def(REFRESH_JOB)
+    assert set(refresh.asset_layer.executable_asset_keys) == everything - fetches
+    assert monthly.executor_def.name == refresh.executor_def.name == "in_process"
 
 
 # --- the sensor -----------------------------------------------------------------------------
@@ -266,7 +274,7 @@ def test_fingerprint_skips_hashing_when_size_and_mtime_are_unchanged(folder, mon
 def test_definitions_show_the_schedule_sensor_and_job():
     defs = build_defs()
     assert defs.resolve_sensor_def("raw_folder_sensor").job_name == REFRESH_JOB
-    assert defs.resolve_schedule_def("monthly_refresh").job_name == REFRESH_JOB
+    assert defs.resolve_schedule_def("monthly_refresh").job_name == automation.FETCH_JOB
 
 
 # --- the instance: one writer ------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from ..raw_layer import FAMILIES, FILE_VERSIONS, load_family, scan
 from ..readers.common import RawInputError
+from .fetch import FETCHED_FAMILIES, fetch_asset_key
 from .resources import PipelinePaths
 
 WRITER_POOL = "warehouse_writer"  # one writer at a time on the working database
@@ -37,6 +38,9 @@ def _raw_asset(family: str):
         description=f"Raw layer: {fam.title}, as typed rows with lineage (file, SHA-256, place). "
                     f"Tables: {', '.join(fam.relations)}; and its rows of {FILE_VERSIONS}.",
         pool=WRITER_POOL,
+        # A public source's raw asset follows its fetch (the monthly job runs both; the
+        # refresh job, without the fetch assets, loads what the folder holds).
+        deps=[fetch_asset_key(family)] if family in FETCHED_FAMILIES else None,
     )
     def _load(context: AssetExecutionContext, duckdb: DuckDBResource,
               paths: PipelinePaths) -> MaterializeResult:

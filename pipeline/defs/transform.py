@@ -1,6 +1,7 @@
 """Staging and mart assets: one per SQL model in ``pipeline/sql``, with their checks."""
 
 
+import re
 import time
 
 from dagster import (
@@ -17,7 +18,15 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from .. import areas, catalogue
-from ..models import Model, all_models, checks_for, document, run_check, run_model
+from ..models import (
+    TABLE_REF,
+    Model,
+    all_models,
+    checks_for,
+    document,
+    run_check,
+    run_model,
+)
 from ..raw_layer import FILE_VERSIONS
 from .ingest import WRITER_POOL, table_to_raw_asset
 
@@ -31,8 +40,11 @@ def model_key(table: str) -> AssetKey:
 
 def _input_keys(m: Model) -> list[AssetKey]:
     raw = table_to_raw_asset()
+    # What its checks read too (a cross-source check reads another table): a check must
+    # not run before, or without, the table it compares with.
+    checked = [t for c in checks_for(m) for t in check_inputs(c) if t != m.table]
     keys = []
-    for t in m.inputs:
+    for t in [*m.inputs, *checked]:
         if t == FILE_VERSIONS:  # every family writes it: a model reading it follows them all
             keys += sorted(set(raw.values()), key=lambda k: k.to_user_string())
         elif t in catalogue.TABLES:
@@ -40,6 +52,12 @@ def _input_keys(m: Model) -> list[AssetKey]:
         else:
             keys.append(raw.get(t, model_key(t)))
     return list(dict.fromkeys(keys))
+
+
+def check_inputs(c) -> list[str]:
+    """The tables a check's SQL names."""
+    sql = re.sub(r"--[^\n]*", "", c.sql)
+    return list(dict.fromkeys(f"{s}.{n}" for s, n in TABLE_REF.findall(sql)))
 
 
 def _preview(con, table: str, n: int = 5) -> str:

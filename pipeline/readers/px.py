@@ -887,7 +887,7 @@ _VIEW_COLUMN_DOCS = {
     "loaded_at": "When (UTC).",
     "file": "The file, relative to the raw folder.",
     "file_sha256": "SHA-256 of the file.",
-    "place": "Where in the file: 'PX cell <cell_index>'.",
+    "place": "Where in the file: 'PX cell <cell_index>' (a JSON response: 'value <index>').",
 }
 
 # Dimension columns of the StatFin tables the marts read, so their views exist (empty)
@@ -995,7 +995,9 @@ def _view_sql(con, dataset: str, known: bool) -> tuple[str, list[str]]:
     exprs += [f"    {item}" for item in (
         "c.value", "c.symbol", "c.cell_index", "f.table_id", "f.matrix", "f.load_id",
         "f.loaded_at", "f.file", "f.file_sha256",
-        "'PX cell ' || CAST(c.cell_index AS VARCHAR) AS place")]
+        # A PxWeb JSON response's cell is its position in the cube (readers/jsonstat.py).
+        "CASE WHEN f.file ILIKE '%.json' THEN 'value ' ELSE 'PX cell ' END"
+        " || CAST(c.cell_index AS VARCHAR) AS place")]
     sql = (
         f"CREATE OR REPLACE VIEW raw.{view} AS\nSELECT\n" + ",\n".join(exprs) + "\n"
         f"FROM (\n    SELECT cell_key // {CELL_KEY_FACTOR} AS file_key,\n"

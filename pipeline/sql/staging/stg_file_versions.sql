@@ -20,8 +20,10 @@ tem as (
 
 statfin as (
     select 'statfin' as family, dataset, file, file_sha256, loaded_at,
-        coalesce(try_strptime(last_updated, '%Y%m%d %H:%M'),
-                 try_cast(replace(last_updated, 'Z', '') as timestamp)) as vintage
+        -- PX: LAST-UPDATED '20250120 08:00'; PxWeb json(-stat2): '2026-07-21T05:00:00Z'
+        -- (also written '05.00.00')
+        try_strptime(last_updated, ['%Y%m%d %H:%M', '%Y-%m-%dT%H:%M:%SZ',
+                                    '%Y-%m-%dT%H.%M.%SZ', '%Y-%m-%dT%H:%M:%S']) as vintage
     from raw.statfin_files
 ),
 
