@@ -50,9 +50,9 @@ class FetchSettings(ConfigurableResource):
 
 def _fetch_asset(family: str):
     what = {"statfin": "StatFin tables 12r5 and 12u4 (PxWeb API, json-stat2) into "
-                       "<raw-dir>/statfin/",
+                       "`<raw-dir>/statfin/`",
             "kela": "Kela's municipal-share CSV (avoindata.fi CKAN, dataset "
-                    "kuntien-rahoittama-tyomarkkinatuki) into <raw-dir>/kela/"}[family]
+                    "kuntien-rahoittama-tyomarkkinatuki) into `<raw-dir>/kela/`"}[family]
 
     @asset(key=fetch_asset_key(family), group_name=FETCH_GROUP, kinds={"python"},
            description=f"Download {what}, with a manifest beside each file. An unchanged "
