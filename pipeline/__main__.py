@@ -52,7 +52,8 @@ def cmd_run(args) -> int:
     from .runner import run_pipeline
 
     return run_pipeline(str(args.raw_dir), str(args.marts_dir), str(args.reports_dir),
-                        changed_only=args.changed_only)
+                        changed_only=args.changed_only, accept_removed=args.accept_removed,
+                        accept_shorter=args.accept_shorter)
 
 
 def cmd_verify(args) -> int:
@@ -180,6 +181,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--changed-only", action="store_true",
                      help="recompute only what depends on raw files that changed since the "
                           "published run (everything if there is none, or the code changed)")
+    run.add_argument("--accept-removed", action="store_true",
+                     help="a raw file loaded before that is gone from the raw folder (or no "
+                          "longer recognised) is removed from the warehouse; without this the "
+                          "run fails naming it")
+    run.add_argument("--accept-shorter", action="store_true",
+                     help="a new version of a raw file that covers fewer months or areas than "
+                          "the version it replaces is taken; without this the run fails "
+                          "naming the file and what it lacks")
     run.set_defaults(func=cmd_run)
 
     ver = sub.add_parser("verify", help="compare the published marts with the report")
