@@ -464,12 +464,14 @@ def _gaps(con, family: str, rel: str, shown: int = 5) -> str:
         rel_sql = con.sql(f"select * from ({check.sql}) where file = $file", params={"file": rel})
         n = rel_sql.aggregate("count(*)").fetchall()[0][0]
         if n:
-            rows = rel_sql.limit(shown).fetchall()
             cols = rel_sql.columns
-            text = "; ".join(" ".join(str(v) for c, v in zip(cols, r)
-                                      if c not in ("file", "problem") and v is not None)
-                             for r in rows)
-            return f"; within the file, {n} missing, the first: {text}"
+            shown_rows = []
+            for r in rel_sql.limit(shown).fetchall():
+                row = dict(zip(cols, r))
+                what = " ".join(str(v) for c, v in row.items()
+                                if c not in ("file", "report", "problem") and v is not None)
+                shown_rows.append(f"{what} ({row['problem']})" if row.get("problem") else what)
+            return f"; within the file {n} rows are missing, the first: {'; '.join(shown_rows)}"
     return ""
 
 
