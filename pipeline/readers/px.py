@@ -167,20 +167,22 @@ def _parse_items(value: str) -> tuple[str, ...]:
     """A value's items: quoted strings (adjacent ones concatenated, as PX splits long
     strings over lines) and bare words such as ``YES``, ``1`` or ``TLIST(M1)``."""
     items: list[str] = []
-    after_string = False
+    pieces: list[str] | None = None  # the quoted pieces of the current string
     for m in _ITEM_RE.finditer(value):
-        text, bare, comma = m.groups()
+        text, bare, _comma = m.groups()
         if text is not None:
-            if after_string:
-                items[-1] += text
+            if pieces is None:
+                pieces = [text]
             else:
-                items.append(text)
-            after_string = True
-        elif bare is not None:
+                pieces.append(text)
+            continue
+        if pieces is not None:  # joined once: a NOTE of many thousand pieces stays linear
+            items.append("".join(pieces))
+            pieces = None
+        if bare is not None:
             items.append(bare)
-            after_string = False
-        elif comma:
-            after_string = False
+    if pieces is not None:
+        items.append("".join(pieces))
     return tuple(items)
 
 
