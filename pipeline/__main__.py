@@ -79,11 +79,17 @@ def cmd_verify(args) -> int:
 def cmd_load(args) -> int:
     import duckdb
 
-    from .raw_layer import FAMILIES, loaded_versions
+    from .raw_layer import FAMILIES, inspect_file, loaded_versions
     from .readers.common import RawFile, RawInputError
 
     path = Path(args.file)
-    fam = next((f for f in FAMILIES.values() if f.sniff(path)), None)
+    # Recognised as the raw layer does: a file of a family that cannot be read (a damaged
+    # or oversized workbook) is named with its problem, not "not recognised".
+    name, _detail, problem, _key = inspect_file(path, path.name)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    fam = FAMILIES.get(name)
     if fam is None:
         print(f"error: {path}: not recognised as any source family "
               f"({', '.join(FAMILIES)})", file=sys.stderr)

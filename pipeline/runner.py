@@ -191,15 +191,15 @@ class Progress:
               f"{self.checks['failed']} failed", file=out)
         for e in self.errors:
             print(f"  {e}", file=out)
+        not_run = self.total - self.done - self.failed
+        if not_run and self.failed:
+            print(f"  {not_run} asset(s) not run: upstream of them failed", file=out)
         if self.not_loaded:  # every file of the raw folder is loaded or named here
             print(f"raw files not loaded: {len(self.not_loaded)}", file=out)
             for rel, why in sorted(self.not_loaded.items()):
                 print(f"  {rel}: {why}", file=out)
         for rel in sorted(self.removed):
             print(f"raw file removed from the warehouse (--accept-removed): {rel}", file=out)
-        not_run = self.total - self.done - self.failed
-        if not_run and self.failed:
-            print(f"  {not_run} asset(s) not run: upstream of them failed", file=out)
         if success and not publishes:
             print(f"run {run_id[:8]} succeeded in {took:.1f} s ({self.done} of {self.total} "
                   "assets; the selection does not include publishing)", file=out)

@@ -366,3 +366,19 @@ def test_a_240_mb_tem_csv_of_junk_rows_is_refused_at_its_first_batch(tmp_path, m
     # The hash, the sniff and one batch of rows (50 000 of them): a few MB of 240.
     assert counter[0] < 240_000_000 + 20_000_000  # hashing reads it all once
     assert tem_report.BATCH_ROWS == 50_000
+
+
+def test_pipeline_load_names_the_damaged_part_of_a_workbook(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    path = tmp_path / "TTV15.xlsx"
+    shutil.copy(BUNDLED_RAW / TTV15, path)
+    _rebuild(path, lambda name, data: None if name == "xl/worksheets/sheet1.xml" else data)
+    res = subprocess.run([sys.executable, "-m", "pipeline", "load", str(path), "--db",
+                          str(tmp_path / "i.duckdb")], capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 1
+    assert res.stderr == ("error: TTV15.xlsx: xl/worksheets/sheet1.xml is missing (the "
+                          "workbook's first sheet, which holds the report)\n")
