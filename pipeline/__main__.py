@@ -54,7 +54,8 @@ def cmd_run(args) -> int:
 
     return run_pipeline(str(args.raw_dir), str(args.marts_dir), str(args.reports_dir),
                         changed_only=args.changed_only,
-                        accept_coverage_loss=args.accept_coverage_loss)
+                        accept_coverage_loss=args.accept_coverage_loss,
+                        accept_removed=args.accept_removed, accept_shorter=args.accept_shorter)
 
 
 def cmd_fetch(args) -> int:
@@ -125,11 +126,17 @@ def cmd_verify(args) -> int:
 def cmd_load(args) -> int:
     import duckdb
 
-    from .raw_layer import FAMILIES, loaded_versions
+    from .raw_layer import FAMILIES, inspect_file, loaded_versions
     from .readers.common import RawFile, RawInputError
 
     path = Path(args.file)
-    fam = next((f for f in FAMILIES.values() if f.sniff(path)), None)
+    # Recognised as the raw layer does: a file of a family that cannot be read (a damaged
+    # or oversized workbook) is named with its problem, not "not recognised".
+    name, _detail, problem, _key = inspect_file(path, path.name)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    fam = FAMILIES.get(name)
     if fam is None:
         print(f"error: {path}: not recognised as any source family "
               f"({', '.join(FAMILIES)})", file=sys.stderr)
@@ -231,6 +238,14 @@ def main(argv: list[str] | None = None) -> int:
                      help="publish even when values the published warehouse has would be "
                           "lost (see audit.coverage); without it such a run fails and lists "
                           "what would be lost")
+    run.add_argument("--accept-removed", action="store_true",
+                     help="a raw file loaded before that is gone from the raw folder (or no "
+                          "longer recognised) is removed from the warehouse; without this the "
+                          "run fails naming it")
+    run.add_argument("--accept-shorter", action="store_true",
+                     help="a new version of a raw file that covers fewer months or areas than "
+                          "the version it replaces is taken; without this the run fails "
+                          "naming the file and what it lacks")
     run.set_defaults(func=cmd_run)
 
     from .fetch import DEFAULT_SINCE, KELA_URL_ENV, STATFIN_URL_ENV

@@ -51,9 +51,14 @@ PROGRESS_LOGGER = "progress"
 
 def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout, *,
                  changed_only: bool = False, selection: list[AssetKey] | None = None,
-                 accept_coverage_loss: bool = False) -> int:
+                 accept_coverage_loss: bool = False, accept_removed: bool = False,
+                 accept_shorter: bool = False) -> int:
     """Materialize the assets (all, ``selection``, or with ``changed_only`` those downstream
-    of changed files); print progress, what was published and every failure. 0 = success."""
+    of changed files); print progress, what was published and every failure. 0 = success.
+
+    ``accept_removed``: a raw file loaded before that is gone (or no longer recognised) is
+    removed from the warehouse instead of failing the run; ``accept_shorter``: a new version
+    covering fewer months or areas than the one it replaces is taken (RawLoadConfig)."""
     start = time.monotonic()
     defs = build_defs(raw_dir, marts_dir, reports_dir, accept_coverage_loss)
     marts = Path(marts_dir)
@@ -93,8 +98,14 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
         before = _mtime(published)
         job = Definitions.merge(defs, Definitions(
             loggers={PROGRESS_LOGGER: progress.logger_def()})).resolve_job_def(REFRESH_JOB)
+        run_config: dict = {"loggers": {PROGRESS_LOGGER: {}}}
+        accepted = {k: v for k, v in (("accept_removed", accept_removed),
+                                      ("accept_shorter", accept_shorter)) if v}
+        if accepted:  # the raw assets' RawLoadConfig, for those in the selection
+            run_config["ops"] = {k.to_python_identifier(): {"config": accepted}
+                                 for k in keys if k.path[0] == "raw"}
         result = job.execute_in_process(
-            instance=instance, run_config={"loggers": {PROGRESS_LOGGER: {}}},
+            instance=instance, run_config=run_config,
             raise_on_error=False, run_id=run_id, tags=tags,
             asset_selection=None if keys == everything else keys,
         )
@@ -117,6 +128,8 @@ class Progress:
     errors: list[str] = field(default_factory=list)
     failed: int = 0
     reports: bool = False
+    not_loaded: dict[str, str] = field(default_factory=dict)  # raw file -> why not loaded
+    removed: set[str] = field(default_factory=set)  # raw files removed (accepted)
 
     def logger_def(self) -> LoggerDefinition:
         handler = _EventHandler(self)
@@ -138,6 +151,11 @@ class Progress:
             rows = mat.metadata.get("dagster/row_count")
             self.rows.setdefault(ev.step_key, []).append(
                 (mat.asset_key.to_user_string(), rows.value if rows else None))
+            # The raw assets name every file of the folder they did not load, and why.
+            if (files := mat.metadata.get("not_loaded_files")) is not None:
+                self.not_loaded.update((f["file"], f["reason"]) for f in files.value)
+            if (files := mat.metadata.get("removed_files")) is not None:
+                self.removed.update(files.value)
         elif t == DagsterEventType.STEP_SUCCESS:
             secs = ev.event_specific_data.duration_ms / 1000
             for key, rows in self.rows.pop(ev.step_key, []):
@@ -154,12 +172,14 @@ class Progress:
                 return
             n = data.metadata.get("offending_rows")
             detail = f" ({n.value} offending rows)" if n is not None else ""
+            first = data.metadata.get("first_rows")
+            shown = _rows_text(first.value, n.value if n is not None else None) if first else ""
             if data.severity.value == "WARN":
                 self.checks["warned"] += 1
-                self.errors.append(f"check warned: {where}{detail}")
+                self.errors.append(f"check warned: {where}{detail}{shown}")
             else:
                 self.checks["failed"] += 1
-                self.errors.append(f"check failed: {where}{detail}")
+                self.errors.append(f"check failed: {where}{detail}{shown}")
             self._print(f"  {self.errors[-1]}")
         elif t == DagsterEventType.STEP_FAILURE:
             err = ev.event_specific_data.error
@@ -184,6 +204,12 @@ class Progress:
         not_run = self.total - self.done - self.failed
         if not_run and self.failed:
             print(f"  {not_run} asset(s) not run: upstream of them failed", file=out)
+        if self.not_loaded:  # every file of the raw folder is loaded or named here
+            print(f"raw files not loaded: {len(self.not_loaded)}", file=out)
+            for rel, why in sorted(self.not_loaded.items()):
+                print(f"  {rel}: {why}", file=out)
+        for rel in sorted(self.removed):
+            print(f"raw file removed from the warehouse (--accept-removed): {rel}", file=out)
         if success and not publishes:
             print(f"run {run_id[:8]} succeeded in {took:.1f} s ({self.done} of {self.total} "
                   "assets; the selection does not include publishing)", file=out)
@@ -199,6 +225,24 @@ class Progress:
         print(f"run {run_id[:8]} FAILED in {took:.1f} s; nothing was published"
               + (f" ({published} is unchanged)" if before else ""), file=out)
         return 1
+
+
+def _rows_text(first: dict, total: int | None) -> str:
+    """A check's first offending rows as an indented table (file and place among the columns
+    where the check's rows have them)."""
+    columns, rows = first.get("columns") or [], first.get("rows") or []
+    if not rows:
+        return ""
+    cells = [[("" if v is None else str(v)) for v in r] for r in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        return "      " + "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
+
+    text = "\n".join([line(columns), *(line(r) for r in cells)])
+    if total is not None and total > len(rows):
+        text += f"\n      … and {total - len(rows)} more"
+    return "\n" + text
 
 
 class _EventHandler(logging.Handler):

@@ -41,6 +41,16 @@ CORRUPTIONS = {
     "stg_kela_municipal_share__total_equals_day_classes":
         f"update staging.stg_kela_municipal_share set kunta_osuus_eur = kunta_osuus_eur + 1 "
         f"where municipality_code = 'KU564' and day_class = 'Yhteensä' and {M}",
+    # The raw layer's completeness checks (issue 13): a missing row, a missing month.
+    "raw_tem__every_area_has_every_month":
+        "delete from raw.tem_report_cells where report = '1208' and area = '244 Kempele' "
+        "and month = '2022M05'",
+    "raw_kela__every_municipality_has_every_month":
+        "delete from raw.kela_municipal_share where kunta_nro = '244' and vuosikuukausi = "
+        "202205 and aikatyyppi = 'Kuukausi' and ikaryhma = 'Yhteensä' and sukupuoli = "
+        "'Yhteensä' and tyomarkkinatukipaiva_luokka = 'Yhteensä'",
+    "raw_statfin__every_month_in_period":
+        "delete from raw.statfin_values where column_name = 'month' and code = '2022M05'",
 }
 CHECKS = {f"{c.model}__{c.name}": c for c in all_checks()}
 

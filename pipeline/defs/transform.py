@@ -5,9 +5,6 @@ import re
 import time
 
 from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
     AssetKey,
     MaterializeResult,
     MetadataValue,
@@ -18,16 +15,9 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from .. import areas, catalogue
-from ..models import (
-    TABLE_REF,
-    Model,
-    all_models,
-    checks_for,
-    document,
-    run_check,
-    run_model,
-)
+from ..models import TABLE_REF, Model, all_models, checks_for, document, run_model
 from ..raw_layer import FILE_VERSIONS
+from .checks import check_results, check_specs
 from .ingest import WRITER_POOL, table_to_raw_asset
 
 AREA_MEMBERS = "staging.area_members"
@@ -85,8 +75,7 @@ def _model_asset(m: Model):
     @asset(
         key=model_key(m.table), group_name=group, kinds={"duckdb", "sql"},
         deps=_input_keys(m), description=m.description or None,
-        check_specs=[AssetCheckSpec(c.name, asset=model_key(m.table), blocking=c.blocking,
-                                    description=c.description) for c in checks],
+        check_specs=check_specs(checks, model_key(m.table)),
         pool=WRITER_POOL,
         metadata={"sql_file": m.path},
     )
@@ -94,19 +83,7 @@ def _model_asset(m: Model):
         start = time.monotonic()
         with duckdb.get_connection() as con:
             rows = run_model(con, m)
-            results = []
-            for c in checks:
-                n, cols, sample = run_check(con, c)
-                preview = ""
-                if n:
-                    preview = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
-                    preview += "\n".join("| " + " | ".join(map(str, r)) + " |" for r in sample)
-                results.append(AssetCheckResult(
-                    check_name=c.name, passed=n == 0,
-                    severity=AssetCheckSeverity.ERROR if c.blocking else AssetCheckSeverity.WARN,
-                    description=c.description,
-                    metadata={"offending_rows": n, "sample": MetadataValue.md(preview or "none")},
-                ))
+            results = check_results(con, checks)  # offending rows shown (defs/checks.py)
             preview = _preview(con, m.table)
             columns = column_schema(con, m.table)
         return MaterializeResult(

@@ -73,9 +73,9 @@ _VALUE_PREFIX_RE = re.compile(_VALUE_BODY)
 _PARAM_RE = re.compile(r'"([^"]*)"')
 _ITEM_RE = re.compile(r'"([^"]*)"|([^",\s]+)|(,)')
 
-# Header bytes read at a time while looking for DATA=, and the most a header may take.
+# Header bytes read first while looking for DATA= (the read grows ×4 until the header is
+# whole: a header may be any size, e.g. a NOTE of megabytes).
 _HEADER_READ = 1 << 20
-_HEADER_MAX = 64 << 20
 _SNIFF_BYTES = 256 << 10
 
 
@@ -167,20 +167,22 @@ def _parse_items(value: str) -> tuple[str, ...]:
     """A value's items: quoted strings (adjacent ones concatenated, as PX splits long
     strings over lines) and bare words such as ``YES``, ``1`` or ``TLIST(M1)``."""
     items: list[str] = []
-    after_string = False
+    pieces: list[str] | None = None  # the quoted pieces of the current string
     for m in _ITEM_RE.finditer(value):
-        text, bare, comma = m.groups()
+        text, bare, _comma = m.groups()
         if text is not None:
-            if after_string:
-                items[-1] += text
+            if pieces is None:
+                pieces = [text]
             else:
-                items.append(text)
-            after_string = True
-        elif bare is not None:
+                pieces.append(text)
+            continue
+        if pieces is not None:  # joined once: a NOTE of many thousand pieces stays linear
+            items.append("".join(pieces))
+            pieces = None
+        if bare is not None:
             items.append(bare)
-            after_string = False
-        elif comma:
-            after_string = False
+    if pieces is not None:
+        items.append("".join(pieces))
     return tuple(items)
 
 
@@ -211,6 +213,10 @@ def _parse_statements(text: str, at_eof: bool) -> tuple[list[_Keyword], int | No
         v = _VALUE_RE.match(text, m.end())
         if v is None:
             stop = _VALUE_PREFIX_RE.match(text, m.end()).end()
+            if stop < n and not at_eof and "\n" not in text[stop:]:
+                # A string cut by the end of the bytes read so far (a header longer than a
+                # read, e.g. a long NOTE): it may close in the next bytes.
+                raise _NeedMoreBytes
             if stop < n:  # stopped at a quote that is not closed on its line
                 raise ValueError(_line_of(text, stop),
                                  f"keyword {name}: a string is not closed on its line")
@@ -226,7 +232,7 @@ def _parse_statements(text: str, at_eof: bool) -> tuple[list[_Keyword], int | No
             raise _NeedMoreBytes
 
 
-def _read_header_bytes(f, limit: int) -> tuple[bytes, list[_Keyword], int | None, bool]:
+def _read_header_bytes(f) -> tuple[bytes, list[_Keyword], int | None, bool]:
     """Read from the file start until the header (through DATA=) is complete.
 
     Returns the bytes read, statements parsed over a latin-1 view (byte offsets = char
@@ -243,10 +249,9 @@ def _read_header_bytes(f, limit: int) -> tuple[bytes, list[_Keyword], int | None
         try:
             statements, data_at = _parse_statements(buf[start:].decode("latin-1"), at_eof)
         except _NeedMoreBytes:
-            if len(buf) >= limit:
-                raise ValueError(None, f"no DATA keyword in the first {limit >> 20} MB") \
-                    from None
-            size = min(size * 4, limit)
+            if at_eof:  # cannot happen: at the end _parse_statements decides
+                raise ValueError(None, "the header does not end") from None
+            size *= 4
             continue
         return buf, statements, None if data_at is None else data_at + start, at_eof
 
@@ -427,7 +432,7 @@ def read_px_header(path: Path, rel_path: str | None = None) -> PxHeader:
     rel = rel_path or Path(path).name
     try:
         with open(path, "rb") as f:
-            buf, statements, data_at, _ = _read_header_bytes(f, _HEADER_MAX)
+            buf, statements, data_at, _ = _read_header_bytes(f)
             if not buf.strip():
                 raise ValueError(None, "the file is empty")
             codepage, codec = _codepage_of(statements)
