@@ -93,7 +93,29 @@ def test_export_draws_kuvio_2_and_8_for_eckero(eckero, tmp_path, capsys):
         assert (folder / f"{fid}.png").stat().st_size > 10_000
         svg = (folder / f"{fid}.svg").read_text(encoding="utf-8")
         assert "Tilastokeskus, StatFin 12r5" in svg  # the source actually used
+        assert "synteettinen" not in svg  # a real file: no synthetic-data note
     # Eckerö's long-term unemployed are '...' in January–March 2024: 8 months drawn.
     lines = (folder / "kuvio_8.csv").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 + 8
     assert not (folder / "kuvio_9.png").exists()
+
+
+def test_bundled_statfin_files_alone_are_marked_synthetic(tmp_path):
+    """The bundled PX files say in their NOTE that they are synthetic: figures drawn from
+    them alone (no TEM report) say so too."""
+    from conftest import BUNDLED_RAW
+
+    from pipeline.charts.figures import is_synthetic
+    from pipeline.raw_layer import load_family
+
+    raw = tmp_path / "raw"
+    shutil.copytree(BUNDLED_RAW / "statfin", raw / "statfin")
+    con = duckdb.connect()
+    load_family(con, raw, "statfin")
+    assert is_synthetic(con)
+    real = tmp_path / "real"
+    (real / "statfin").mkdir(parents=True)
+    shutil.copy(ECKERO, real / "statfin" / ECKERO.name)
+    con = duckdb.connect()
+    load_family(con, real, "statfin")
+    assert not is_synthetic(con)

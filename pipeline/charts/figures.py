@@ -265,17 +265,25 @@ def figure_data(con, figure_id: str, area_code: str) -> pd.DataFrame:
     return con.execute(sql, used).df()
 
 
-SYNTHETIC_MARK_TABLE = "raw.tem_report_files"  # where the bundled files say they are synthetic
+# Where the bundled files say they are synthetic: TEM reports' notes and PX files' NOTE.
+SYNTHETIC_MARK_TABLES = ("raw.tem_report_files", "raw.statfin_files")
+_SYNTHETIC_SQL = {
+    "raw.tem_report_files": "select count(*) from raw.tem_report_files "
+                            "where array_to_string(notes, ' ') ilike '%synteettinen%'",
+    "raw.statfin_files": "select count(*) from raw.statfin_files "
+                         "where notes ilike '%synteettinen%'",
+}
 
 
 def is_synthetic(con) -> bool:
     """Whether the warehouse was built from the bundled synthetic files (they say so)."""
-    try:
-        return bool(con.execute(
-            f"select count(*) from {SYNTHETIC_MARK_TABLE} "
-            "where array_to_string(notes, ' ') ilike '%synteettinen%'").fetchall()[0][0])
-    except Exception:  # noqa: BLE001 - a warehouse without the table is simply not marked
-        return False
+    for table in SYNTHETIC_MARK_TABLES:
+        try:
+            if con.execute(_SYNTHETIC_SQL[table]).fetchall()[0][0]:
+                return True
+        except Exception:  # noqa: BLE001 - a warehouse without the table (or column) is
+            continue       # simply not marked by it
+    return False
 
 
 def area_name(con, area_code: str) -> str | None:

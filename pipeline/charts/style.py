@@ -38,8 +38,10 @@ MONTHS = {
 FIGURE_WORD = {"fi": "Kuvio", "en": "Figure"}
 SOURCE_WORD = {"fi": "Lähde", "en": "Source"}
 SYNTHETIC_NOTE = {
-    "fi": "Huom: synteettinen esimerkkiaineisto, ei TEM:n tai Kelan julkaisemia lukuja.",
-    "en": "Note: synthetic sample data, not figures published by TEM or Kela.",
+    "fi": "Huom: synteettinen esimerkkiaineisto, ei TEM:n, Tilastokeskuksen tai Kelan "
+          "julkaisemia lukuja.",
+    "en": "Note: synthetic sample data, not figures published by TEM, Statistics Finland "
+          "or Kela.",
 }
 
 RC = {

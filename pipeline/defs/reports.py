@@ -6,9 +6,9 @@ read-only, so they can be rerun without rerunning the pipeline. Other areas and 
 versions: ``python -m pipeline export``.
 
 Each figure also names as upstream the marts it reads (``figures.figure_marts``) and the raw
-TEM files (whose notes mark the data synthetic). The published warehouse comes after every
-mart, so it is downstream of any change; an incremental selection therefore keeps a figure
-only when one of its own inputs is (``automation.downstream_selection``).
+TEM and StatFin files (whose notes mark the data synthetic). The published warehouse comes
+after every mart, so it is downstream of any change; an incremental selection therefore keeps
+a figure only when one of its own inputs is (``automation.downstream_selection``).
 """
 
 
@@ -32,10 +32,13 @@ def _preview_md(figure_id: str, png_base64: str) -> MetadataValue:
 
 def figure_inputs(figure_id: str | None = None) -> list[AssetKey]:
     """What a figure's files are made of besides the published warehouse: its marts, and the
-    raw TEM files (``figures.is_synthetic`` reads their notes). None: every figure's."""
+    raw TEM and StatFin files (``figures.is_synthetic`` reads their notes). None: every
+    figure's."""
     ids = figures.FIGURES if figure_id is None else [figure_id]
     marts = sorted({m for f in ids for m in figures.figure_marts(f)})
-    return [*(model_key(m) for m in marts), table_to_raw_asset()[figures.SYNTHETIC_MARK_TABLE]]
+    raw = table_to_raw_asset()
+    marks = sorted({raw[t] for t in figures.SYNTHETIC_MARK_TABLES}, key=lambda k: k.path)
+    return [*(model_key(m) for m in marts), *marks]
 
 
 def figure_description(spec: figures.FigureSpec) -> str:

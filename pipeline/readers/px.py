@@ -126,6 +126,13 @@ class PxHeader:
         return math.prod(len(v.codes) for v in self.variables)
 
 
+def _note(header: PxHeader) -> str | None:
+    """The header's NOTE (default language, no variable parameters), as one text."""
+    items = [i for k in header.keywords if k.name == "NOTE" and not k.params
+             and k.lang in (None, header.language) for i in k.items]
+    return " ".join(items) or None
+
+
 @dataclass(frozen=True)
 class PxLoadSummary:
     """What one ``load_px`` call wrote."""
@@ -799,7 +806,8 @@ _TABLES = {
         last_month VARCHAR,
         last_updated VARCHAR,
         file_key INTEGER NOT NULL,
-        dataset VARCHAR NOT NULL""",
+        dataset VARCHAR NOT NULL,
+        notes VARCHAR""",
     "statfin_variables": """
         load_id VARCHAR NOT NULL,
         file VARCHAR NOT NULL,
@@ -838,6 +846,8 @@ _TABLE_DOCS = {
                      "raw.statfin_symbols, raw.statfin_variables and raw.statfin_values.",
          "dataset": "Taulu — the short table id ('12r5', '12u4'); the file's cells are in "
                     "the view raw.statfin_<dataset>.",
+         "notes": "Huomautukset — the file's NOTE text (the bundled synthetic files say so "
+                  "there); NULL when it has none.",
          "table_id": "TABLEID as written in the file.",
          "cells": "DATA cells in the file.", "symbols": "DATA cells holding a symbol."}),
     "statfin_variables": (
@@ -915,6 +925,11 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"COMMENT ON TABLE raw.{name} IS {_lit(description)}")
             for column, text in docs.items():
                 con.execute(f"COMMENT ON COLUMN raw.{name}.{column} IS {_lit(text)}")
+    # A warehouse from before the NOTE was kept: add the column (its files keep NULL).
+    if "notes" not in {r[0] for r in con.execute("DESCRIBE raw.statfin_files").fetchall()}:
+        con.execute("ALTER TABLE raw.statfin_files ADD COLUMN notes VARCHAR")
+        con.execute("COMMENT ON COLUMN raw.statfin_files.notes IS "
+                    + _lit(_TABLE_DOCS["statfin_files"][1]["notes"]))
 
 
 def _exists(con, name: str, kind: str = "tables") -> bool:
@@ -1080,12 +1095,13 @@ def load_px(con: duckdb.DuckDBPyConnection, raw: RawFile, ctx: LoadContext) -> P
     con.execute(
         "INSERT INTO raw.statfin_files (load_id, loaded_at, file, file_sha256, table_id, "
         "matrix, codepage, language, title, stub, heading, cells, symbols, first_month, "
-        "last_month, last_updated, file_key, dataset) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "last_month, last_updated, file_key, dataset, notes) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [ctx.load_id, loaded_at, rel, raw.sha256, header.tableid, header.matrix,
          header.codepage, header.language, header.title, header.stub, header.heading,
          total, sum(symbols.values()), periods[0] if periods else None,
-         periods[1] if periods else None, header.last_updated, file_key, header.table_id])
+         periods[1] if periods else None, header.last_updated, file_key, header.table_id,
+         _note(header)])
     _insert_layout(con, raw, ctx, header, file_key)
     refresh_view(con, header.table_id)
     area = next((v for v in header.variables if v.column == "area_code"), None)
