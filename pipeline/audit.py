@@ -27,7 +27,7 @@ create table if not exists audit.runs (
     published_at TIMESTAMP NOT NULL,
     code_version VARCHAR NOT NULL,
     input_files JSON NOT NULL,     -- [{file, file_sha256, family, in_force}] raw.file_versions
-    mart_checksums JSON NOT NULL,  -- {table: md5 of its rows in order}
+    mart_checksums JSON NOT NULL,  -- {table: checksum of its rows in order}
     mart_rows JSON NOT NULL        -- {table: row count}
 )"""
 RUNS_DOC = {
@@ -37,7 +37,9 @@ RUNS_DOC = {
     "input_files": "Syötetiedostot — every raw file version in the warehouse "
                    "(raw.file_versions): file, SHA-256, family, and in_force = the version the "
                    "raw folder held for this run.",
-    "mart_checksums": "Tarkistussummat — md5 over each mart's rows in their order; equal inputs "
+    "mart_checksums": "Tarkistussummat — per mart, md5 of its row count and the sum of each "
+                      "row's hash with its position (rowid): a changed value or row order "
+                      "changes it; equal inputs "
                       "give equal checksums.",
     "mart_rows": "Rivimäärät — row count of each mart.",
 }
@@ -69,9 +71,13 @@ def mart_tables(con) -> list[str]:
 
 
 def checksum(con, table: str) -> str:
-    """md5 over the table's rows in their stored order (the order the model wrote them)."""
-    return con.execute(f"select coalesce(md5(string_agg(cast(t as varchar), chr(10) "
-                       f"order by rowid)), md5('')) from {table} as t").fetchall()[0][0]
+    """A checksum of the table's rows in their stored order (the order the model wrote them):
+    md5 of the row count and the exact sum of each row's hash taken with its position
+    (rowid), so a changed value, a row more or less, or a reordering changes it. Summing
+    hashes instead of concatenating the rows' text keeps it to a second on millions of rows
+    (the text of a whole-country mart took 8 s and GBs)."""
+    return con.execute(f"select md5(count(*) || ':' || coalesce(sum(hash(rowid, t)::hugeint), "
+                       f"0)) from {table} as t").fetchall()[0][0]
 
 
 def input_files(con) -> list[dict]:
