@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import integrity
+from .faults import fault_point
 from .readers.common import FILE_VERSIONS, LoadContext, RawFile, RawInputError
 from .readers.kela import create_kela_tables, load_kela, sniff_kela
 from .readers.px import KNOWN_TABLE_COLUMNS, create_statfin_tables, load_px, sniff_px
@@ -135,6 +137,7 @@ class FamilyLoad:
     unchanged: list[str] = field(default_factory=list)  # already loaded, same hash
     removed: list[str] = field(default_factory=list)    # gone from the folder
     unrecognised: list[str] = field(default_factory=list)
+    reloaded: set[tuple[str, str]] = field(default_factory=set)  # rows changed outside a run
 
 
 def load_family(con, raw_dir: Path, family: str, found: Scan | None = None) -> FamilyLoad:
@@ -154,6 +157,8 @@ def load_family(con, raw_dir: Path, family: str, found: Scan | None = None) -> F
     try:
         _backfill_versions(con, fam)
         wanted = {rf.rel_path: rf.sha256 for rf, _ in files}
+        result.reloaded = integrity.verify(con, fam, wanted, ctx)  # rows edited outside a run
+        present -= result.reloaded
         # A file gone from the folder takes all its versions with it.
         for rel in sorted(present_paths - set(wanted)):
             for table in (*fam.tables, FILE_VERSIONS):
@@ -180,6 +185,8 @@ def load_family(con, raw_dir: Path, family: str, found: Scan | None = None) -> F
             con.executemany(f"update {FILE_VERSIONS} set in_force = true "
                             "where family = ? and file = ? and file_sha256 = ?",
                             [[family, rel, sha] for rel, sha in sorted(wanted.items())])
+        integrity.record(con, fam)
+        fault_point("raw_load", family)
         con.execute("commit")
     except RawInputError as e:
         con.execute("rollback")

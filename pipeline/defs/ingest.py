@@ -50,6 +50,9 @@ def _raw_asset(family: str):
             # Rows of the data tables (not the per-file and code-list tables).
             rows = sum(con.execute(f"select count(*) from {t}").fetchall()[0][0]
                        for t in fam.data)
+        for file, _sha in sorted(result.reloaded):
+            context.log.warning(f"{file}: its rows in the working database had been changed "
+                                "outside a run; loaded again from the file")
         for name in result.unrecognised:
             context.log.warning(f"not recognised as any source, not loaded: {name}")
         table = "\n".join(f"| {f['file']} | {f['detail']} | {f['rows']} |" for f in result.loaded)
@@ -58,6 +61,7 @@ def _raw_asset(family: str):
             "files_loaded": len(result.loaded),
             "files_unchanged": len(result.unchanged),
             "files_removed": len(result.removed),
+            "files_reloaded": MetadataValue.json(sorted(f for f, _ in result.reloaded)),
             "unrecognised_files": MetadataValue.json(result.unrecognised),
             "loaded": MetadataValue.md("| file | recognised as | rows |\n|---|---|---|\n" + table
                                        if table else "nothing new"),
