@@ -136,6 +136,8 @@ def cmd_sql(args) -> int:
     except (ro.TimedOut, duckdb.Error) as e:
         print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # | head: the reader has what it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the exit flush stays quiet
     return 0
 
 

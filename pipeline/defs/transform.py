@@ -15,6 +15,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from .. import areas
+from ..faults import fault_point
 from ..models import Model, all_models, checks_for, document, run_check, run_model
 from ..raw_layer import FILE_VERSIONS
 from .ingest import WRITER_POOL, table_to_raw_asset
@@ -55,6 +56,7 @@ def _model_asset(m: Model):
         start = time.monotonic()
         with duckdb.get_connection() as con:
             rows = run_model(con, m)
+            fault_point("model_built", m.table)
             results = []
             for c in checks:
                 n, cols, sample = run_check(con, c)
