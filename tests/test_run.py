@@ -13,7 +13,7 @@ import duckdb
 import matplotlib.image
 import openpyxl
 import pytest
-from conftest import ROOT, copy_of_run, write_tem_csv
+from conftest import ROOT, SHARED, copy_of_run, write_tem_csv
 
 from pipeline import areas
 from pipeline.runner import run_pipeline
@@ -140,6 +140,30 @@ def test_verify_reproduces_the_hand_computed_kuvio_8_and_9(pilot_2023_run):
     n = sum(1 for r in read_reference() if r["figure"] in ("kuvio_8", "kuvio_9"))
     assert n == 92 and sum("ours      missing" in ln for ln in lines) == n - 4
     assert lines[-1] == f"2 of {n} published figures reproduced"
+
+
+ECKERO = SHARED / "real" / "statfin" / "statfin_tyonv_eckero.px"
+
+
+@pytest.mark.skipif(not ECKERO.exists(), reason="shared/real beside the repository is missing")
+def test_a_real_statfin_file_gives_statistics_finland_s_own_rate(tmp_path):
+    """A real download (shared/real: 12r5 for Eckerö, KU043), not our generator's: January
+    2024 has 26 unemployed jobseekers (TYOTTOMATLOPUSSA) of a labour force of 448
+    (TYOVOIMATK), so 100 * 26 / 448 = 5.80357 %, which Statistics Finland publishes in
+    the same file as TYOTOSUUS 5.8; 36 open vacancies (AVPAIKATLOPUSSA)."""
+    raw = tmp_path / "raw" / "statfin"
+    raw.mkdir(parents=True)
+    shutil.copy(ECKERO, raw / ECKERO.name)
+    out = io.StringIO()
+    assert run_pipeline(str(tmp_path / "raw"), str(tmp_path / "m"), str(tmp_path / "r"),
+                        out=out) == 0, out.getvalue()
+    con = duckdb.connect(str(tmp_path / "m" / "indicators.duckdb"), read_only=True)
+    v = dict(con.execute("select indicator, value from marts.indicators_monthly where "
+                         "area_code = 'KU043' and month = '2024-01-01' and indicator in "
+                         "('unemployment_rate_pct', 'vacancies')").fetchall())
+    assert v["unemployment_rate_pct"] == pytest.approx(100 * 26 / 448)
+    assert round(v["unemployment_rate_pct"], 1) == 5.8
+    assert v["vacancies"] == 36
 
 
 def test_verify_fails_on_a_wrong_value(bundled_run, tmp_path):
