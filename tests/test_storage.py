@@ -94,6 +94,36 @@ def test_a_full_disk_while_publishing_says_so_and_keeps_the_published_file(base,
     assert leftovers(base / "marts") == []
 
 
+def test_a_step_failing_after_the_publish_is_reported_as_published(base, monkeypatch):
+    """The summary says what was published, read from the published file's audit.runs: a
+    full disk while writing the Parquet copies (after the rename) fails the run, but the
+    warehouse was published, and the summary says both (on main it said 'nothing was
+    published')."""
+    from pipeline.defs import publish as publish_asset
+
+    def parquet_disk_full(published, out_dir):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out_dir))
+
+    monkeypatch.setattr(publish_asset, "export_parquet", parquet_disk_full)
+    out = io.StringIO()
+    code = run_pipeline(str(base / "raw"), str(base / "marts"), str(base / "reports"), out=out)
+    log = out.getvalue()
+    assert code == 1, log
+    run_id = log.split("run ", 1)[1][:8]
+    published = published_path(base / "marts")
+    assert f"published {published}\n" in log
+    assert f"run {run_id} FAILED" in log and f"after publishing {published}" in log
+    assert "nothing was published" not in log
+    assert f"the disk is full: cannot write {base / 'marts' / 'parquet'}" in log
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        latest = con.execute("select run_id from audit.runs order by published_at desc "
+                             "limit 1").fetchall()[0][0]
+    finally:
+        con.close()
+    assert latest.startswith(run_id)
+
+
 def test_duckdb_s_own_disk_full_error_is_named():
     err = explain_duckdb_error('IO Error: Could not write file "/x/pipeline_work.duckdb.wal": '
                                "No space left on device", Path("/x/pipeline_work.duckdb"))

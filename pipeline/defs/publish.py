@@ -1,5 +1,7 @@
 """Publishing: the working database becomes ``<marts-dir>/indicators.duckdb``, atomically."""
 
+from pathlib import Path
+
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -14,7 +16,7 @@ from .. import reports_status
 from ..audit import create_audit_views, record_run
 from ..faults import fault_point
 from ..models import all_models
-from ..storage import StorageError
+from ..storage import StorageError, explain_os_error
 from ..warehouse import export_parquet, publish, published_path
 from .ingest import WRITER_POOL
 from .resources import PipelinePaths
@@ -50,6 +52,11 @@ def indicators_warehouse(context: AssetExecutionContext, duckdb: DuckDBResource,
         parquet = export_parquet(target, paths.marts / "parquet")
     except StorageError as e:
         raise Failure(description=str(e)) from e
+    except OSError as e:  # one not yet put in words where it happened
+        err = explain_os_error(e, Path(e.filename or paths.marts))
+        if err is None:
+            raise
+        raise Failure(description=str(err)) from e
     fault_point("after_publish")
     checksums = "\n".join(f"| {t} | {run['mart_rows'][t]} | `{c}` |"
                           for t, c in run["mart_checksums"].items())
