@@ -10,7 +10,12 @@ the temp files it left beside the published warehouse are removed (see
 
 ``changed_only``: recompute only the source families whose raw files differ from what the
 published warehouse (and the working database) were built from: their raw asset and
-everything downstream of it. Everything when there is nothing to compare with.
+everything downstream of it; and draw the charts an earlier run published for and did not
+draw (``reports_status``). Everything when there is nothing to compare with.
+
+The summary is read from disk: what the published warehouse's ``audit.runs`` says was
+published, and which charts are still owed. Before anything runs, ``storage.preflight``
+checks that the run can write where it must.
 """
 
 from __future__ import annotations
