@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster
 PORT ?= 3000
 
-.PHONY: run test dev serve verify lint sample clean
+.PHONY: run test dev serve verify lint sample clean notebook
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ serve: $(STAMP)  ## the Dagster webserver and daemon on http://127.0.0.1:$(PORT)
 	@$(PY) -c 'from pipeline.__main__ import dagster_home; dagster_home()'  # dagster.yaml
 	exec $(PY) -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
 	  $(VENV)/bin/dagster dev -m pipeline.definitions -h 127.0.0.1 -p $(PORT)
+
+# JupyterLab from the project's environment on the auditors' notebook (it opens the published
+# warehouse read-only; `make run` first). Open the URL with its token that it prints. As root
+# (a container) JupyterLab refuses to start without --allow-root; it answers on 127.0.0.1 only.
+NOTEBOOK_PORT ?= 8888
+notebook: $(STAMP)  ## JupyterLab on notebooks/kuvio_8_from_raw_to_chart.ipynb, http://127.0.0.1:8888
+	$(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(NOTEBOOK_PORT) --no-browser \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/kuvio_8_from_raw_to_chart.ipynb
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,7 @@
 """The command line: ``python -m pipeline <command>``.
 
     run      materialize every asset headless, in process, through Dagster
+    fetch       download StatFin's tables (PxWeb API) and Kela's open data into data/raw
     verify      compare the published marts with the report's published figures
     load        load one raw file into a DuckDB file's raw schema and say what it held
     export      render the report's figures from the published warehouse
@@ -53,37 +54,90 @@ def cmd_run(args) -> int:
     from .runner import run_pipeline
 
     return run_pipeline(str(args.raw_dir), str(args.marts_dir), str(args.reports_dir),
-                        changed_only=args.changed_only)
+                        changed_only=args.changed_only,
+                        accept_coverage_loss=args.accept_coverage_loss,
+                        accept_removed=args.accept_removed, accept_shorter=args.accept_shorter)
+
+
+def cmd_fetch(args) -> int:
+    from .fetch import FetchError, check_since, fetch, parse_areas
+
+    try:
+        areas = parse_areas(args.areas)
+        check_since(args.since)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    sources = ("statfin", "kela") if args.source == "all" else (args.source,)
+    try:
+        report = fetch(args.raw_dir, sources, areas=areas, since=args.since,
+                       statfin=args.statfin_url, kela=args.kela_url)
+    except FetchError as e:  # pragma: no cover - fetch() reports per source
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    for s in report.saved:
+        print(s.line())
+    for line in report.unreachable + report.errors:
+        print(f"error: {line}", file=sys.stderr)
+    if report.saved:
+        limits = (f"; limits maxCalls {report.limits['maxCalls']} per "
+                  f"{report.limits['timeWindow']:g} s" if report.limits.get("maxCalls") else "")
+        print(f"{report.calls} request(s), {report.waited:.1f} s waited{limits}; "
+              f"{len(report.changed)} file(s) written")
+    if report.unreachable:
+        return 2
+    return 0 if report.ok else 1
 
 
 def cmd_verify(args) -> int:
-    from .verify import verify
+    from .export import split_values
+    from .verify import figure_values, known_figures, verify
     from .warehouse import connect_published
 
+    wanted = split_values(args.figure)
+    known = known_figures()
+    unknown = [f for f in wanted if f not in known]
+    if unknown:
+        # Not "0 of 0 reproduced": a typo must not pass for a successful check.
+        print(f"error: unknown figure {', '.join(unknown)}; known: {', '.join(known)}",
+              file=sys.stderr)
+        return 2
     try:
         con = connect_published(args.marts_dir)
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
-        outcomes = verify(con, args.figure)
+        outcomes = verify(con, wanted or None)
+        drawn = figure_values(con, wanted or None)
     finally:
         con.close()
     for o in outcomes:
         print(o.line())
+    for _fid, has_values, line in drawn:
+        print(("ok   " if has_values else "FAIL ") + line)
     good = sum(o.ok for o in outcomes)
+    empty = [fid for fid, has_values, _ in drawn if not has_values]
     print(f"{good} of {len(outcomes)} published figures reproduced")
-    return 0 if good == len(outcomes) else 1
+    if empty:
+        print(f"no values for {', '.join(empty)} (see audit.coverage)")
+    return 0 if good == len(outcomes) and not empty else 1
 
 
 def cmd_load(args) -> int:
     import duckdb
 
-    from .raw_layer import FAMILIES, loaded_versions
+    from .raw_layer import FAMILIES, inspect_file, loaded_versions
     from .readers.common import RawFile, RawInputError
 
     path = Path(args.file)
-    fam = next((f for f in FAMILIES.values() if f.sniff(path)), None)
+    # Recognised as the raw layer does: a file of a family that cannot be read (a damaged
+    # or oversized workbook) is named with its problem, not "not recognised".
+    name, _detail, problem, _key = inspect_file(path, path.name)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    fam = FAMILIES.get(name)
     if fam is None:
         print(f"error: {path}: not recognised as any source family "
               f"({', '.join(FAMILIES)})", file=sys.stderr)
@@ -168,12 +222,48 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--changed-only", action="store_true",
                      help="recompute only what depends on raw files that changed since the "
                           "published run (everything if there is none, or the code changed)")
+    run.add_argument("--accept-coverage-loss", action="store_true",
+                     help="publish even when values the published warehouse has would be "
+                          "lost (see audit.coverage); without it such a run fails and lists "
+                          "what would be lost")
+    run.add_argument("--accept-removed", action="store_true",
+                     help="a raw file loaded before that is gone from the raw folder (or no "
+                          "longer recognised) is removed from the warehouse; without this the "
+                          "run fails naming it")
+    run.add_argument("--accept-shorter", action="store_true",
+                     help="a new version of a raw file that covers fewer months or areas than "
+                          "the version it replaces is taken; without this the run fails "
+                          "naming the file and what it lacks")
     run.set_defaults(func=cmd_run)
+
+    from .fetch import DEFAULT_SINCE, KELA_URL_ENV, STATFIN_URL_ENV
+
+    fet = sub.add_parser(
+        "fetch", help="download the public sources (StatFin, Kela) into the raw folder",
+        description="Download StatFin's tables 12r5 and 12u4 (PxWeb API, json-stat2) and "
+                    "Kela's municipal-share CSV (open-data portal, CKAN) into the raw folder. "
+                    "Each file is validated, then renamed into place with a manifest beside "
+                    "it; an unchanged response writes nothing; a failure keeps the previous "
+                    "file.")
+    fet.add_argument("--source", choices=("statfin", "kela", "all"), default="all")
+    fet.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
+    fet.add_argument("--since", default=DEFAULT_SINCE,
+                     help="first month to fetch (default %(default)s)")
+    fet.add_argument("--areas", default="all",
+                     help="pilot, all (default), or codes: KU564,KU244 or TA_OULU")
+    fet.add_argument("--statfin-url", default=None,
+                     help=f"PxWeb database URL (default: ${STATFIN_URL_ENV} or "
+                          "https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin)")
+    fet.add_argument("--kela-url", default=None,
+                     help=f"CKAN API base (default: ${KELA_URL_ENV} or "
+                          "https://www.avoindata.fi/data/api/3/action)")
+    fet.set_defaults(func=cmd_fetch)
 
     ver = sub.add_parser("verify", help="compare the published marts with the report")
     ver.add_argument("--marts-dir", type=Path, default=Path("data/marts"))
-    ver.add_argument("--figure", action="append",
-                     help="only this figure (kuvio_8, section_2_5 …); repeatable")
+    ver.add_argument("--figure", action="extend", nargs="+", metavar="ID",
+                     help="only these figures (kuvio_8, section_2_5 …), as in export: "
+                          "--figure kuvio_8 kuvio_9, repeated, or comma separated")
     ver.set_defaults(func=cmd_verify)
 
     load = sub.add_parser("load", help="load one raw file and say what it held")

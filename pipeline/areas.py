@@ -6,6 +6,9 @@ write ``564 Oulu`` and Kela ``564``; staging turns both into ``KU564``.
 
 from __future__ import annotations
 
+import re
+import threading
+
 # The eight municipalities of the Oulu-region employment pilot (Oulun seudun työllisyyden
 # kuntakokeilu, 2021–2024).
 PILOT_MUNICIPALITIES: dict[str, str] = {
@@ -248,13 +251,36 @@ def group_code(text: str) -> str | None:
 
 
 def municipality_code(number: str | int) -> str:
-    """``564``, ``'072'`` or ``'564 Oulu'`` -> ``KU564``."""
-    text = str(number).strip().split(" ", 1)[0]
-    if text.upper().startswith("KU"):
-        text = text[2:]
-    if not text.isdigit() or len(text) > 3:
+    """``564``, ``'072'``, ``'ku564'`` or ``'564 Oulu'`` -> ``KU564``: the warehouse's one
+    normaliser, the SQL macro ``marts.municipality_code`` (sql/macros.sql), so Python and
+    the models cannot disagree. A ValueError for anything that is not a municipality."""
+    code = _normaliser().execute("select marts.municipality_code(?)",
+                                 [str(number)]).fetchall()[0][0]
+    if not re.fullmatch(r"KU\d{3}", code or ""):
         raise ValueError(f"not a municipality code: {number!r}")
-    return "KU" + text.zfill(3)
+    return code
+
+
+_LOCK = threading.Lock()
+
+
+def _normaliser():
+    """A cursor on an in-memory DuckDB holding the macros (one per call: thread-safe)."""
+    global _MACROS_DB
+    with _LOCK:
+        if _MACROS_DB is None:
+            import duckdb
+
+            from .models import MACROS_SQL
+
+            con = duckdb.connect()
+            con.execute("create schema marts")
+            con.execute(MACROS_SQL.read_text(encoding="utf-8"))
+            _MACROS_DB = con
+        return _MACROS_DB.cursor()
+
+
+_MACROS_DB = None
 
 
 def area_member_rows() -> list[tuple[str, str, str]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .models import SQL_DIR, document
+from .models import MACROS_SQL, SQL_DIR, document
 from .raw_layer import FAMILIES, FILE_VERSIONS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -131,6 +131,8 @@ def create_audit_views(con) -> None:
     """Run ``sql/audit/*.sql`` (lineage, revisions) and comment the audit schema from
     ``sql/audit/docs.yml``."""
     con.execute("create schema if not exists audit")
+    con.execute("create schema if not exists marts")
+    con.execute(MACROS_SQL.read_text(encoding="utf-8"))  # the views call marts' macros
     for path in sorted((SQL_DIR / "audit").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
     docs = yaml.safe_load((SQL_DIR / "audit" / "docs.yml").read_text(encoding="utf-8"))

@@ -7,26 +7,26 @@ from pathlib import Path
 from dagster import Definitions
 
 from .defs.automation import automation
+from .defs.fetch import FetchSettings, fetch_assets
 from .defs.ingest import raw_assets
 from .defs.publish import indicators_warehouse
 from .defs.reports import figure_assets
-from .defs.resources import PipelinePaths, WorkingDuckDB
-from .defs.transform import area_members, model_assets
+from .defs.resources import PipelinePaths, WorkingDatabase
+from .defs.transform import area_members, indicator_catalogue, model_assets
 from .warehouse import work_db_path
 
 
 def build_defs(raw_dir: str = "data/raw", marts_dir: str = "data/marts",
-               reports_dir: str = "reports") -> Definitions:
+               reports_dir: str = "reports", accept_coverage_loss: bool = False) -> Definitions:
     work_db = work_db_path(Path(marts_dir))
-    try:
-        work_db.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:  # a read-only folder: a run's pre-flight check says so, in words
-        pass
     return Definitions(
-        assets=[*raw_assets, area_members, *model_assets, indicators_warehouse, *figure_assets],
+        assets=[*fetch_assets, *raw_assets, area_members, indicator_catalogue, *model_assets,
+                indicators_warehouse, *figure_assets],
         resources={
-            "duckdb": WorkingDuckDB(database=str(work_db)),  # fails fast, says why
-            "paths": PipelinePaths(raw_dir=raw_dir, marts_dir=marts_dir, reports_dir=reports_dir),
+            "duckdb": WorkingDatabase(database=str(work_db)),
+            "paths": PipelinePaths(raw_dir=raw_dir, marts_dir=marts_dir, reports_dir=reports_dir,
+                                   accept_coverage_loss=accept_coverage_loss),
+            "fetch_settings": FetchSettings(),
         },
         **automation,  # jobs, schedules, sensors: the monthly run and the raw-folder sensor
     )

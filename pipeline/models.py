@@ -17,10 +17,13 @@ from pathlib import Path
 import yaml
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-SCHEMAS = ("staging", "marts")
+# Where each schema's models live: sql/audit/*.sql are the audit views and macros made at
+# publish (pipeline/audit.py); the audit tables a run computes are models in audit/models.
+SCHEMA_DIRS = {"staging": "staging", "marts": "marts", "audit": "audit/models"}
+SCHEMAS = tuple(SCHEMA_DIRS)
 MACROS_SQL = SQL_DIR / "macros.sql"  # the indicators' formulas, defined once
 # schema.name not followed by "(": marts.pct(...) is a macro call, not a table.
-TABLE_REF = re.compile(r"\b(raw|staging|marts)\.([a-z_][a-z0-9_]*)\b(?!\s*\()")
+TABLE_REF = re.compile(r"\b(raw|staging|marts|audit)\.([a-z_][a-z0-9_]*)\b(?!\s*\()")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,11 @@ class Model:
     @property
     def table(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def path(self) -> str:
+        """The model's SQL file, relative to the repository (pipeline/sql/…)."""
+        return f"pipeline/sql/{SCHEMA_DIRS[self.schema]}/{self.name}.sql"
 
     @property
     def inputs(self) -> list[str]:
@@ -51,17 +59,49 @@ class Model:
 def all_models() -> tuple[Model, ...]:
     models = []
     for schema in SCHEMAS:
-        for sql_path in sorted((SQL_DIR / schema).glob("*.sql")):
+        for sql_path in sorted((SQL_DIR / SCHEMA_DIRS[schema]).glob("*.sql")):
             doc_path = sql_path.with_suffix(".yml")
             doc = yaml.safe_load(doc_path.read_text(encoding="utf-8")) if doc_path.exists() else {}
             models.append(Model(
                 schema=schema,
                 name=sql_path.stem,
                 sql=sql_path.read_text(encoding="utf-8"),
-                description=(doc or {}).get("description", ""),
-                columns={k: str(v) for k, v in ((doc or {}).get("columns") or {}).items()},
+                description=_with_catalogue((doc or {}).get("description", "")),
+                columns={k: _with_catalogue(str(v))
+                         for k, v in ((doc or {}).get("columns") or {}).items()},
             ))
     return tuple(models)
+
+
+def ordered(tables: list[str] | None = None) -> list[Model]:
+    """The models in an order that runs each after the models it reads (default all; with
+    ``tables``, those and every model they read, directly or not)."""
+    by_table = {m.table: m for m in all_models()}
+    out: list[Model] = []
+
+    def visit(table: str, path: tuple[str, ...] = ()) -> None:
+        m = by_table.get(table)
+        if m is None or m in out:
+            return
+        if table in path:
+            raise ValueError(f"models read each other in a cycle: {' -> '.join(path)}")
+        for t in m.inputs:
+            visit(t, (*path, table))
+        out.append(m)
+
+    for t in tables or list(by_table):
+        visit(t)
+    return out
+
+
+def _with_catalogue(text: str) -> str:
+    """A model's documentation with ``{indicators}`` replaced by the catalogue's list, so no
+    .yml restates an indicator's sources or formula."""
+    if "{indicators}" not in text:
+        return text
+    from .catalogue import describe_indicators
+
+    return text.replace("{indicators}", describe_indicators())
 
 
 def model(table: str) -> Model:
@@ -79,7 +119,7 @@ def run_model(con, m: Model) -> int:
         con.execute("create schema if not exists marts")
         con.execute(MACROS_SQL.read_text(encoding="utf-8"))
         con.execute(f"create or replace table {m.table} as (\n{m.sql}\n)")
-        document(con, m.table, m.description, m.columns)
+        document(con, m.table, m.description, {**catalogue_column_docs(), **m.columns})
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -95,6 +135,17 @@ def document(con, table: str, description: str, columns: dict[str, str]) -> None
     for col, text in columns.items():
         if col in actual:
             con.execute(f"comment on column {table}.{col} is {sql_literal(text.strip())}")
+
+
+def catalogue_column_docs() -> dict[str, str]:
+    """A comment for a column named after an indicator (marts.area_month_counts has one per
+    count), from the catalogue."""
+    from .catalogue import catalogue
+
+    cat = catalogue()
+    return {i.id: f"{i.fi} — {i.en} ({i.kind}, {i.unit}; "
+                  f"{', '.join(cat.sources[s].label for s in i.source_ids())})"
+            for i in cat.indicators.values()}
 
 
 def sql_literal(text: str) -> str:

@@ -51,6 +51,7 @@ from .defs.automation import (
     stale_families,
 )
 from .defs.publish import PUBLISHED_KEY
+from .run_origin import show_on_timeline
 from .storage import StorageError, preflight
 from .warehouse import published_path, work_db_path
 
@@ -58,10 +59,16 @@ PROGRESS_LOGGER = "progress"
 
 
 def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout, *,
-                 changed_only: bool = False, selection: list[AssetKey] | None = None) -> int:
+                 changed_only: bool = False, selection: list[AssetKey] | None = None,
+                 accept_coverage_loss: bool = False, accept_removed: bool = False,
+                 accept_shorter: bool = False) -> int:
     """Materialize the assets (all, ``selection``, or with ``changed_only`` those downstream
     of changed files and the charts an earlier run did not finish); print progress, what
-    was published and every failure. 0 = success."""
+    was published and every failure. 0 = success.
+
+    ``accept_removed``: a raw file loaded before that is gone (or no longer recognised) is
+    removed from the warehouse instead of failing the run; ``accept_shorter``: a new version
+    covering fewer months or areas than the one it replaces is taken (RawLoadConfig)."""
     start = time.monotonic()
     marts = Path(marts_dir)
     published = published_path(marts)
@@ -73,11 +80,15 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
             print("nothing was run; " + (f"{published} is unchanged" if published.exists()
                                          else "nothing was published"), file=out)
             return 1
-        defs = build_defs(raw_dir, marts_dir, reports_dir)
+        defs = build_defs(raw_dir, marts_dir, reports_dir, accept_coverage_loss)
         for line in [*release_abandoned_runs(instance), *remove_stale_temp_files(marts)]:
             print(f"recovered: {line}", file=out)
         graph = defs.resolve_asset_graph()
-        everything = sorted(graph.materializable_asset_keys, key=lambda k: k.to_user_string())
+        # The refresh job's assets: the fetch assets (network) belong to the monthly job only.
+        in_job = set(defs.resolve_job_def(REFRESH_JOB).asset_layer.executable_asset_keys)
+        everything = sorted(in_job, key=lambda k: k.to_user_string())
+        if selection is not None:
+            selection = [k for k in selection if k in in_job]
         keys, scope = selection, "selected"
         if changed_only:
             stale = stale_families(Path(raw_dir), marts, code_version=code_version())
@@ -113,11 +124,18 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
               file=out, flush=True)
         job = Definitions.merge(defs, Definitions(
             loggers={PROGRESS_LOGGER: progress.logger_def()})).resolve_job_def(REFRESH_JOB)
+        run_config: dict = {"loggers": {PROGRESS_LOGGER: {}}}
+        accepted = {k: v for k, v in (("accept_removed", accept_removed),
+                                      ("accept_shorter", accept_shorter)) if v}
+        if accepted:  # the raw assets' RawLoadConfig, for those in the selection
+            run_config["ops"] = {k.to_python_identifier(): {"config": accepted}
+                                 for k in keys if k.path[0] == "raw"}
         result = job.execute_in_process(
-            instance=instance, run_config={"loggers": {PROGRESS_LOGGER: {}}},
+            instance=instance, run_config=run_config,
             raise_on_error=False, run_id=run_id, tags=tags,
             asset_selection=None if keys == everything else keys,
         )
+        show_on_timeline(instance, run_id)  # the UI's timeline skips runs without an origin
     return progress.summary(result.success, published, published_run(marts) == run_id,
                             reports_status.pending(marts), Path(reports_dir),
                             time.monotonic() - start, run_id, publishes=PUBLISHED_KEY in keys)
@@ -161,6 +179,8 @@ class Progress:
     errors: list[str] = field(default_factory=list)
     failed: int = 0
     reports: bool = False
+    not_loaded: dict[str, str] = field(default_factory=dict)  # raw file -> why not loaded
+    removed: set[str] = field(default_factory=set)  # raw files removed (accepted)
 
     def logger_def(self) -> LoggerDefinition:
         handler = _EventHandler(self)
@@ -186,6 +206,11 @@ class Progress:
             for file in (reloaded.value if reloaded else None) or []:
                 self._print(f"  reloaded {file}: its rows in the working database had been "
                             "changed outside a run")
+            # The raw assets name every file of the folder they did not load, and why.
+            if (files := mat.metadata.get("not_loaded_files")) is not None:
+                self.not_loaded.update((f["file"], f["reason"]) for f in files.value)
+            if (files := mat.metadata.get("removed_files")) is not None:
+                self.removed.update(files.value)
         elif t == DagsterEventType.STEP_SUCCESS:
             secs = ev.event_specific_data.duration_ms / 1000
             for key, rows in self.rows.pop(ev.step_key, []):
@@ -202,19 +227,23 @@ class Progress:
                 return
             n = data.metadata.get("offending_rows")
             detail = f" ({n.value} offending rows)" if n is not None else ""
+            first = data.metadata.get("first_rows")
+            shown = _rows_text(first.value, n.value if n is not None else None) if first else ""
             if data.severity.value == "WARN":
                 self.checks["warned"] += 1
-                self.errors.append(f"check warned: {where}{detail}")
+                self.errors.append(f"check warned: {where}{detail}{shown}")
             else:
                 self.checks["failed"] += 1
-                self.errors.append(f"check failed: {where}{detail}")
+                self.errors.append(f"check failed: {where}{detail}{shown}")
             self._print(f"  {self.errors[-1]}")
         elif t == DagsterEventType.STEP_FAILURE:
             err = ev.event_specific_data.error
-            # A Failure raised by our code carries the plain message (file, place, problem).
-            msg = err.message.strip().splitlines()[-1] if err else "unknown error"
-            if err and err.cls_name == "Failure":  # our own words: without the class name
-                msg = msg.removeprefix("dagster._core.definitions.events.Failure: ")
+            # A Failure raised by our code carries the plain message (file, place, problem),
+            # perhaps over several lines; anything else: its last line.
+            text = err.message.strip() if err else "unknown error"
+            marker = "Failure: "
+            msg = (text.split(marker, 1)[1] if marker in text else text.splitlines()[-1])
+            msg = msg.replace("\n", "\n    ")
             name = self.names.get(ev.step_key, ev.step_key)
             self.failed += 1
             self.errors.append(f"step failed: {name}: {msg}")
@@ -233,8 +262,15 @@ class Progress:
         not_run = self.total - self.done - self.failed
         if not_run and self.failed:
             print(f"  {not_run} asset(s) not run: upstream of them failed", file=out)
+        if self.not_loaded:  # every file of the raw folder is loaded or named here
+            print(f"raw files not loaded: {len(self.not_loaded)}", file=out)
+            for rel, why in sorted(self.not_loaded.items()):
+                print(f"  {rel}: {why}", file=out)
+        for rel in sorted(self.removed):
+            print(f"raw file removed from the warehouse (--accept-removed): {rel}", file=out)
         if published_now:
             print(f"published {published}", file=out)
+            _print_coverage(published, out)
         if self.reports:
             print(f"charts in {reports_dir}/", file=out)
         if owed:
@@ -256,6 +292,24 @@ class Progress:
         return 1
 
 
+def _rows_text(first: dict, total: int | None) -> str:
+    """A check's first offending rows as an indented table (file and place among the columns
+    where the check's rows have them)."""
+    columns, rows = first.get("columns") or [], first.get("rows") or []
+    if not rows:
+        return ""
+    cells = [[("" if v is None else str(v)) for v in r] for r in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        return "      " + "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
+
+    text = "\n".join([line(columns), *(line(r) for r in cells)])
+    if total is not None and total > len(rows):
+        text += f"\n      … and {total - len(rows)} more"
+    return "\n" + text
+
+
 class _EventHandler(logging.Handler):
     """Receives Dagster's log records as they happen; passes on those carrying an event."""
 
@@ -271,3 +325,25 @@ class _EventHandler(logging.Handler):
                 self.progress.event(event)
             except Exception:  # progress output must never fail a run
                 self.handleError(record)
+
+
+def _print_coverage(published: Path, out) -> None:
+    """Per figure, for the pilot area: drawn (how many months, from which sources) or not
+    drawn and which raw file would make it (audit.coverage)."""
+    import duckdb
+
+    from .coverage import figure_coverage
+
+    try:
+        con = duckdb.connect(str(published), read_only=True)
+    except duckdb.Error as e:  # a reader cannot block the summary, only shorten it
+        print(f"coverage: not read ({str(e).splitlines()[0]})", file=out)
+        return
+    try:
+        lines = [c.line() for c in figure_coverage(con)]
+    finally:
+        con.close()
+    print("coverage (pilot area, audit.coverage):", file=out)
+    for line in lines:
+        print(f"  {line}", file=out)
+

@@ -99,10 +99,16 @@ def check(con, row: dict) -> Outcome:
     if ours is None:
         return Outcome(row, None, False, "")
     if precision == "lower_bound":
-        return Outcome(row, ours, ours >= float(row["value"]), f"{ours:g}")
+        return Outcome(row, ours, ours >= float(row["value"]), as_stated(ours))
     shown = rounded(ours, precision)
     ok = shown == Decimal(row["value"])
-    return Outcome(row, ours, ok, format(shown.normalize(), "f"))
+    # Printed with the precision's own decimals: 8.0 for round_1_decimal, as the report has it.
+    return Outcome(row, ours, ok, format(shown, "f"))
+
+
+def as_stated(value: float) -> str:
+    """A number without a stated precision: whole numbers without '.0' or an exponent."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def read_reference(path: Path = REFERENCE) -> list[dict]:
@@ -110,6 +116,31 @@ def read_reference(path: Path = REFERENCE) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def known_figures() -> list[str]:
+    """The figure ids ``verify`` checks: the reference's (kuvio_8, section_2_5 …, in file
+    order), then the report's other figures, checked for having values at all."""
+    from .charts.figures import FIGURES
+
+    return list(dict.fromkeys([*(r["figure"] for r in read_reference()), *FIGURES]))
+
+
 def verify(con, figures: list[str] | None = None) -> list[Outcome]:
     rows = [r for r in read_reference() if not figures or r["figure"] in figures]
     return [check(con, r) for r in rows]
+
+
+def figure_values(con, figures: list[str] | None = None) -> list[tuple[str, bool, str]]:
+    """For each figure asked (default: every figure the reference has numbers for) that the
+    pipeline draws: (figure id, whether it has values for the pilot area, the coverage line
+    saying how many months or why none). A figure with no values fails ``verify``, also when
+    the report publishes no number of it to compare with."""
+    from .charts.figures import FIGURES
+    from .coverage import figure_coverage
+
+    wanted = figures or sorted({r["figure"] for r in read_reference()})
+    ids = [f for f in wanted if f in FIGURES]
+    try:
+        return [(c.figure_id, c.drawn, c.line()) for c in figure_coverage(con, figure_ids=ids)]
+    except Exception as e:  # noqa: BLE001 - a warehouse without audit.coverage: say so
+        return [(f, False, f"{f}: coverage not readable ({str(e).splitlines()[0]})")
+                for f in ids]

@@ -69,7 +69,7 @@ def test_schedule_is_monthly_on_the_28th_at_six_helsinki_time():
     assert got[2].astimezone(ZoneInfo("UTC")).hour == 3
 
 
-def test_schedule_requests_a_full_run_of_the_refresh_job():
+def test_schedule_requests_a_fetch_then_a_full_run():
     defs = build_defs()
     assert defs.resolve_schedule_def("monthly_refresh") is not None
     with DagsterInstance.ephemeral() as instance:
@@ -79,10 +79,18 @@ def test_schedule_requests_a_full_run_of_the_refresh_job():
     [request] = result.run_requests
     assert request.asset_selection is None  # the whole job
     assert request.tags[automation.TRIGGER_TAG] == "schedule"
-    job = defs.resolve_job_def(REFRESH_JOB)
     graph = defs.resolve_asset_graph()
-    assert set(job.asset_layer.executable_asset_keys) == set(graph.materializable_asset_keys)
-    assert job.executor_def.name == "in_process"
+    everything = set(graph.materializable_asset_keys)
+    fetches = {AssetKey(["fetch", "statfin"]), AssetKey(["fetch", "kela"])}
+    monthly = defs.resolve_job_def(automation.FETCH_JOB)
+    assert set(monthly.asset_layer.executable_asset_keys) == everything
+    # Each public source is loaded after its fetch, in the same run.
+    assert graph.get(AssetKey(["raw", "statfin"])).parent_keys == {AssetKey(["fetch", "statfin"])}
+    assert graph.get(AssetKey(["raw", "kela"])).parent_keys == {AssetKey(["fetch", "kela"])}
+    # The sensor's and `run`'s job never touches the network.
+    refresh = defs.resolve_job_def(REFRESH_JOB)
+    assert set(refresh.asset_layer.executable_asset_keys) == everything - fetches
+    assert monthly.executor_def.name == refresh.executor_def.name == "in_process"
 
 
 # --- the sensor -----------------------------------------------------------------------------
@@ -201,18 +209,14 @@ def test_sensor_runs_only_on_content_changes(folder, monkeypatch):
     keys = _keys(request)
     assert {"raw/kela", "staging/stg_kela_municipal_share", "marts/municipal_share_yearly",
             "published/indicators_warehouse", "reports/kuntaosuus"} <= keys
-    assert not keys & {"raw/tem", "raw/statfin", "staging/stg_tem_1208",
-                       "marts/indicators_monthly", "staging/area_members"}
-    # Everything downstream of raw/kela but the figures drawn from other marts.
+    assert not keys & {"raw/tem", "raw/statfin", "staging/area_members",
+                       "marts/indicator_catalogue"}
+    # Everything downstream of raw/kela: Kela's indicators are in the shared marts
+    # (indicators_monthly …), so every figure follows them.
     defs = build_defs(str(folder["raw"]), str(folder["marts"]))
-    expected = AssetSelection.assets(AssetKey(["raw", "kela"])).downstream().resolve(
-        defs.resolve_asset_graph())
     graph = defs.resolve_asset_graph()
-    other_figures = {k for k in expected if k.path[0] == "reports"
-                     and k.path[1] not in ("kuntaosuus", "figures")}
-    assert len(other_figures) == 11
-    assert set(request.asset_selection) == (
-        expected & set(graph.materializable_asset_keys)) - other_figures
+    expected = AssetSelection.assets(AssetKey(["raw", "kela"])).downstream().resolve(graph)
+    assert set(request.asset_selection) == expected & set(graph.materializable_asset_keys)
     assert {c.asset_key.to_user_string() for c in request.asset_check_keys} <= keys
     assert request.tags[CHANGED_TAG] == "kela"
     # The run was requested: the same state does not request it again.
@@ -225,7 +229,7 @@ def test_sensor_runs_only_on_content_changes(folder, monkeypatch):
     fifth = _tick(folder, fourth.cursor)
     [request] = fifth.run_requests
     keys = _keys(request)
-    assert {"raw/tem", "staging/stg_tem_4253", "marts/indicators_monthly"} <= keys
+    assert {"raw/tem", "staging/stg_tem_cells", "marts/indicators_monthly"} <= keys
     assert "raw/kela" in keys  # the published warehouse is still behind on Kela (see above)
 
     # A removed file is a change too.
@@ -292,7 +296,7 @@ def test_fingerprint_skips_hashing_when_size_and_mtime_are_unchanged(folder, mon
 def test_definitions_show_the_schedule_sensor_and_job():
     defs = build_defs()
     assert defs.resolve_sensor_def("raw_folder_sensor").job_name == REFRESH_JOB
-    assert defs.resolve_schedule_def("monthly_refresh").job_name == REFRESH_JOB
+    assert defs.resolve_schedule_def("monthly_refresh").job_name == automation.FETCH_JOB
 
 
 # --- the instance: one writer ------------------------------------------------------------------
@@ -381,7 +385,7 @@ def test_same_inputs_same_marts_and_changed_only_equals_a_full_run(tmp_path):
     out = io.StringIO()
     assert run_pipeline(str(raw), str(a), str(tmp_path / "r"), out=out,
                         selection=_no_reports(raw, a)) == 0, out.getvalue()
-    first, first_log = _last_run(a), out.getvalue()
+    first = _last_run(a)
     assert run_pipeline(str(raw), str(a), str(tmp_path / "r"), out=out,
                         selection=_no_reports(raw, a)) == 0, out.getvalue()
     second = _last_run(a)
@@ -407,21 +411,22 @@ def test_same_inputs_same_marts_and_changed_only_equals_a_full_run(tmp_path):
     ran = set(re.findall(r"^\[\s*\d+/\d+\] (\S+)", log, re.M))
     assert {"raw/kela", "staging/stg_kela_municipal_share", "marts/municipal_share_yearly",
             "published/indicators_warehouse"} <= ran
-    assert not ran & {"raw/tem", "raw/statfin", "staging/stg_tem_1208",
-                      "marts/indicators_monthly"}
-    # Only the charts drawn from the Kela mart: its figure and the book of all figures.
-    assert {a for a in ran if a.startswith("reports/")} == {"reports/kuntaosuus",
-                                                             "reports/figures"}
-    # The Kela staging checks ran with their asset, and only they.
-    passed = int(re.search(r"checks: (\d+) passed", log).group(1))
-    assert 1 <= passed < int(re.search(r"checks: (\d+) passed", first_log).group(1))
+    assert not ran & {"raw/tem", "raw/statfin", "staging/area_members"}
+    assert "reports/kuntaosuus" in ran and "reports/figures" in ran
+    # The checks of the assets that ran, and only they, ran with them.
+    _keys_kela, checks_kela = automation.downstream_selection(
+        ["kela"], build_defs(str(raw), str(a)).resolve_asset_graph())
+    assert f"checks: {len(checks_kela)} passed, 0 warned, 0 failed" in log
     incremental = _last_run(a)
     assert run_pipeline(str(raw), str(fresh), str(tmp_path / "r2"), out=out,
                         selection=_no_reports(raw, fresh)) == 0, out.getvalue()
     full = _last_run(fresh)
     assert incremental["checksums"] == full["checksums"]
     changed = {t for t in full["checksums"] if full["checksums"][t] != first["checksums"][t]}
-    assert changed == {"marts.municipal_share_yearly"}
+    # The marts that hold Kela's indicators; not TTV15's spell endings nor the catalogue.
+    assert changed == {"marts.indicator_raw_values", "marts.indicator_values_by_source",
+                       "marts.indicators_monthly", "marts.indicators_yearly",
+                       "marts.area_month_counts", "marts.municipal_share_yearly"}
 
     # The earlier download put back: it is in force again (it was loaded before, so it is not
     # read again), and the marts are the first run's.
@@ -443,18 +448,20 @@ def test_same_inputs_same_marts_and_changed_only_equals_a_full_run(tmp_path):
     assert [s for (s,) in loads] == ["loaded", "new version"]
 
 
-def test_incremental_selection_keeps_only_the_figures_of_changed_marts(tmp_path):
+def test_incremental_selection_keeps_only_the_changed_familys_raw_asset(tmp_path):
     graph = build_defs(str(BUNDLED_RAW), str(tmp_path)).resolve_asset_graph()
 
     def reports(family: str) -> set[str]:
         keys, _checks = automation.downstream_selection([family], graph)
         return {k.path[1] for k in keys if k.path[0] == "reports"}
 
-    assert reports("kela") == {"kuntaosuus", "figures"}
-    # StatFin feeds the monthly and yearly indicators, not the spell endings or Kela's euros.
-    assert reports("statfin") == {f"kuvio_{n}" for n in range(1, 10)} | {"figures"}
-    # The raw TEM files mark every figure synthetic (or not): all of them.
-    assert reports("tem") == {f"kuvio_{n}" for n in range(1, 12)} | {"kuntaosuus", "figures"}
+    # Every family feeds the catalogue's shared marts (indicators_monthly and the rest), so
+    # every figure follows a change of any of them; the other families' raw assets do not.
+    everything = {f"kuvio_{n}" for n in range(1, 12)} | {"kuntaosuus", "figures"}
+    for family in ("kela", "statfin", "tem"):
+        assert reports(family) == everything
+        keys, _checks = automation.downstream_selection([family], graph)
+        assert {k.path[1] for k in keys if k.path[0] == "raw"} == {family}
     # Checks go with their assets only.
     keys, checks = automation.downstream_selection(["kela"], graph)
     assert checks and {c.asset_key for c in checks} <= set(keys)
@@ -465,5 +472,5 @@ def test_every_model_input_is_an_asset_of_the_graph(tmp_path):
     assets in the UI."""
     graph = build_defs(str(BUNDLED_RAW), str(tmp_path)).resolve_asset_graph()
     assert set(graph.get_all_asset_keys()) == set(graph.materializable_asset_keys)
-    stg = graph.get(AssetKey(["staging", "stg_statfin_12u4"]))
+    stg = graph.get(AssetKey(["staging", "stg_statfin_cells"]))
     assert AssetKey(["raw", "statfin"]) in stg.parent_keys

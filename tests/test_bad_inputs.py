@@ -70,7 +70,7 @@ def _published_rate_disagrees(raw):
     cells[2] = "99,9"
     lines[i] = ";".join(cells)
     p.write_bytes("\r\n".join(lines).encode("cp1252"))
-    return "stg_tem_4253", "published_rate_matches"
+    return "indicator_values_by_source", "published_rates_match"
 
 
 CASES = {

@@ -54,20 +54,20 @@ CAPTIONS = {
 
 # Each figure's rows straight from its mart, written independently of figures._QUERIES.
 MART_SQL = {
-    "monthly": """select year(month), month(month), value from marts.indicators_monthly
+    "monthly": """select year(month), month(month), value, source from marts.indicators_monthly
                   where area_code = ? and indicator = ? and value is not null
                     and month >= date '2021-01-01' and month < date '2025-01-01'
                   order by month""",
-    "yearly": """select year, value from marts.indicators_yearly
+    "yearly": """select year, value, source from marts.indicators_yearly
                  where area_code = ? and indicator = ? and year in (2021, 2022, 2023, 2024)
                    and value is not null order by year""",
-    "reasons_by_year": """select period::int, reason, spells, share_pct, masked_cells
+    "reasons_by_year": """select period::int, reason, spells, share_pct, masked_cells, source
                           from marts.ltu_spell_endings
                           where area_code = ? and period_type = 'year'
                             and period in ('2021', '2022', '2023', '2024')
                             and share_pct is not null
                           order by period, reason""",
-    "reasons_total": """select reason, spells, share_pct, masked_cells
+    "reasons_total": """select reason, spells, share_pct, masked_cells, source
                         from marts.ltu_spell_endings
                         where area_code = ? and period_type = 'pilot'
                           and period = '2021-2024' and share_pct is not null order by reason""",
@@ -137,15 +137,15 @@ def test_every_figure_of_the_report_in_order():
 def test_finnish_labels_use_a_decimal_comma():
     assert style.number(9.14, 1, "fi") == "9,1"
     assert style.number(9.14, 1, "en") == "9.1"
-    assert style.number(25141000.4, 0, "fi", grouping=True) == "25\u00a0141\u00a0000"
-    assert style.number(25141000.4, 0, "en", grouping=True) == "25,141,000"
+    assert style.number(25141000.4, 0, "fi") == "25\u202f141\u202f000"
+    assert style.number(25141000.4, 0, "en") == "25,141,000"
     assert style.percent(24.16, 1, "fi") == "24,2\u00a0%"
 
 
 def test_area_names():
     con = duckdb.connect()
     con.execute("create schema staging")
-    con.execute("create table staging.stg_tem_1208 as "
+    con.execute("create table staging.stg_tem_cells as "
                 "select 'KU091' as municipality_code, 'Helsinki' as municipality_name")
     assert figures.area_name(con, PILOT_AREA) is None  # the report's titles name it already
     assert figures.area_name(con, "KU564") == "Oulu"
@@ -174,18 +174,18 @@ def test_kuvio_8_and_9_plot_the_hand_computed_pilot_area(pilot_2023_run):
         k9 = list(figures.figure_data(c, "kuvio_9", PILOT_AREA).itertuples(index=False))
     finally:
         c.close()
-    assert [tuple(r) for r in k8] == [(2023, 5, 4757.0), (2023, 6, 4749.0)]
-    assert [(y, m) for y, m, _ in k9] == [(2023, 5), (2023, 6)]
-    assert [v for _, _, v in k9] == pytest.approx([8.289955, 8.302761], abs=1e-6)
+    assert [(y, m, v) for y, m, v, *_ in k8] == [(2023, 5, 4757.0), (2023, 6, 4749.0)]
+    assert [(y, m) for y, m, *_ in k9] == [(2023, 5), (2023, 6)]
+    assert [v for _, _, v, *_ in k9] == pytest.approx([8.289955, 8.302761], abs=1e-6)
 
 
 def test_chart_tables_hold_the_data(con):
     """What the chart plots (and the Excel chart references) is the figure's data."""
-    t = figures.chart_table(figures.FIGURES["kuvio_8"],
-                            figures.figure_data(con, "kuvio_8", PILOT_AREA), "fi")
+    t = figures.chart_table(figures.FIGURES["kuvio_2"],
+                            figures.figure_data(con, "kuvio_2", PILOT_AREA), "fi")
     assert list(t.columns) == ["2021", "2022", "2023", "2024"]
     assert list(t.index) == style.MONTHS["fi"]
-    assert t.notna().sum().sum() == 46
+    assert t.notna().sum().sum() == 48  # Nov–Dec 2024 from StatFin 12r5 (1208 has '..')
     pie = figures.figure_data(con, "kuvio_11", PILOT_AREA)
     t = figures.chart_table(figures.FIGURES["kuvio_11"], pie, "fi")
     assert sorted(t.iloc[:, 0]) == sorted(pie["share_pct"])
@@ -211,8 +211,15 @@ def test_assets_wrote_each_figure(run, con, figure_id):
     assert not raw.startswith(b"\xef\xbb\xbf")  # plain UTF-8, no BOM
     header = next(csv.reader(io.StringIO(raw.decode("utf-8"))))
     assert header == list(data.columns)
-    pd.testing.assert_frame_equal(pd.read_csv(reports / f"{figure_id}.csv"), data,
-                                  check_dtype=False)
+    # The CSV holds the plotted numbers at the precision of the figure's labels.
+    got = pd.read_csv(reports / f"{figure_id}.csv")
+    for column in data.columns:
+        if data[column].dtype.kind == "f":
+            digits = spec.decimals if column in ("value", "share_pct", spec.indicator) else 0
+            assert got[column].tolist() == pytest.approx(data[column].round(digits).tolist(),
+                                                         abs=1e-9), column
+        else:
+            assert got[column].tolist() == data[column].tolist(), column
 
 
 def test_data_labels_are_finnish(run, con):
@@ -234,18 +241,23 @@ def test_workbook_has_a_native_chart_per_figure(run, con):
         ws = wb[fid]
         assert ws._charts, fid
         chart = ws._charts[0]
-        refs = [s.val.numRef.f for s in chart.series] + [s.cat.strRef.f for s in chart.series]
+        cats = [(s.cat.strRef or s.cat.multiLvlStrRef).f for s in chart.series]
+        refs = [s.val.numRef.f for s in chart.series] + cats
         assert all(r.startswith(f"'{fid}'!") for r in refs), refs
         spec = figures.FIGURES[fid]
         data = figures.figure_data(con, fid, PILOT_AREA)
         table = figures.chart_table(spec, data, "fi")
-        cells = [[ws.cell(4 + i, 2 + j).value for j in range(len(table.columns))]
+        first = 1 + table.index.nlevels  # the values' first column
+        cells = [[ws.cell(4 + i, first + j).value for j in range(len(table.columns))]
                  for i in range(len(table))]
         want = [[None if pd.isna(v) else pytest.approx(v, rel=1e-14) for v in row]
                 for row in table.to_numpy().tolist()]  # Excel keeps 15 significant digits
         assert cells == want, fid
         text = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
-        assert f"Lähde: {spec.source['fi']}" in text
+        # The source line names the sources the data came from (Kuvio 8: 1208, then 12r5
+        # for the months 1208 lacks).
+        assert f"Lähde: {figures.source_line(spec, data, 'fi')}" in text
+        assert spec.source["fi"] in figures.source_line(spec, data, "fi")
         assert ws.cell(1, 1).value.startswith(f"Kuvio {spec.number} – " if spec.number else "")
         if spec.kind != "reasons_total":
             assert chart.x_axis.title is not None and chart.y_axis.title is not None
@@ -269,19 +281,21 @@ def test_export_equals_the_assets_files_byte_for_byte(run, tmp_path, capsys):
 def test_export_a_municipality_in_english(run, tmp_path):
     assert export("--marts-dir", str(run / "marts"), "--out", str(tmp_path), "--area",
                   "KU564", "--lang", "en", "--format", "svg,xlsx,csv") == 0
-    out = tmp_path / "KU564"
+    out = tmp_path / "en" / "KU564"
     assert not list(tmp_path.glob("*.svg"))  # nothing for the pilot area
+    assert not (tmp_path / "KU564").exists()  # nor the Finnish set of Oulu
     assert "Long-term unemployed 2021 - 2024 – Oulu" in svg_text(out / "kuvio_8.svg")
     assert "Figure 8 – Long-term unemployed 2021–2024, Oulu" in svg_text(out / "kuvio_8.svg")
-    assert "Jan" in svg_text(out / "kuvio_8.svg")
+    assert "Jan" in svg_text(out / "kuvio_2.svg")
     assert "Clients of the municipal pilot 2021 - 2024 – Oulu" in svg_text(out / "kuvio_1.svg")
     wb = openpyxl.load_workbook(out / "figures.xlsx")
     assert wb["kuvio_9"].cell(1, 1).value.startswith("Figure 9 – Activation rate")
     assert wb["kuvio_11"].cell(4, 1).value in figures.REASONS_EN.values()
     con = duckdb.connect(str(run / "marts" / "indicators.duckdb"), read_only=True)
     try:
-        pd.testing.assert_frame_equal(pd.read_csv(out / "kuvio_3.csv"),
-                                      figures.figure_data(con, "kuvio_3", "KU564"),
+        want = figures.figure_data(con, "kuvio_3", "KU564")
+        want["value"] = want["value"].round(1)  # the report's precision for a rate
+        pd.testing.assert_frame_equal(pd.read_csv(out / "kuvio_3.csv"), want,
                                       check_dtype=False)
     finally:
         con.close()
@@ -295,8 +309,8 @@ def test_export_one_figure(run, tmp_path):
     assert export("--marts-dir", str(run / "marts"), "--out", str(tmp_path), "--figure",
                   "kuvio_4", "--format", "png,pdf") == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "figures.pdf", "kuvio_4.pdf", "kuvio_4.png"]
-    assert pdf_pages(tmp_path / "figures.pdf") == 1
+        "figures_kuvio_4.pdf", "kuvio_4.pdf", "kuvio_4.png"]
+    assert pdf_pages(tmp_path / "figures_kuvio_4.pdf") == 1
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -329,15 +343,17 @@ def test_outputs_skip_figures_without_data(tmp_path):
     con = duckdb.connect()
     con.execute("create schema marts")
     con.execute("create table marts.indicators_monthly as select 'KU001' as area_code, "
-                "date '2022-03-01' as month, 'unemployed' as indicator, 5.0 as value")
+                "date '2022-03-01' as month, 'unemployed' as indicator, 5.0 as value, "
+                "'StatFin 12r5' as source")
     con.execute("create table marts.indicators_yearly (area_code varchar, year int, "
-                "indicator varchar, value double, months_covered int)")
+                "indicator varchar, value double, months_covered int, source varchar)")
     con.execute("create table marts.ltu_spell_endings (area_code varchar, period_type varchar, "
                 "period varchar, reason varchar, spells double, share_pct double, "
-                "masked_cells int)")
+                "masked_cells int, source varchar)")
     con.execute("create table marts.municipal_share_yearly (municipality_code varchar, "
                 "year int, municipal_share_eur decimal(18, 2), months_covered int)")
     written = outputs.write_all(con, tmp_path, "KU001", formats=("csv", "xlsx"))
     assert [p.name for p in written.paths] == ["kuvio_2.csv", "figures.xlsx"]
     assert written.skipped == [f for f in ALL if f != "kuvio_2"]
-    assert (tmp_path / "KU001" / "kuvio_2.csv").read_text() == "year,month_no,value\n2022,3,5.0\n"
+    assert (tmp_path / "KU001" / "kuvio_2.csv").read_text() == (
+        "year,month_no,value,source\n2022,3,5,StatFin 12r5\n")

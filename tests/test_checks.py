@@ -31,31 +31,26 @@ CORRUPTIONS = {
     "indicators_monthly__ltu_within_unemployed":
         f"update marts.indicators_monthly set value = 999999 where area_code = 'KU072' "
         f"and indicator = 'long_term_unemployed' and {M}",
-    "stg_tem_1208__ltu_within_unemployed":
-        f"update staging.stg_tem_1208 set long_term_unemployed = unemployed + 1 "
-        f"where municipality_code = 'KU244' and {M}",
-    "stg_tem_1208__agrees_with_12r5":
-        f"update staging.stg_tem_1208 set jobseekers = jobseekers + 1 "
-        f"where municipality_code = 'KU244' and {M}",
-    "stg_tem_4253__published_rate_matches":
-        f"update staging.stg_tem_4253 set ltu_activation_rate_pct_published = "
-        f"ltu_activation_rate_pct_published + 0.2 where municipality_code = 'KU244' and {M}",
-    "stg_tem_4253__ltu_equals_1208":
-        f"update staging.stg_tem_4253 set long_term_unemployed = long_term_unemployed + 1 "
-        f"where municipality_code = 'KU244' and {M}",
-    "stg_statfin_12u4__published_rate_matches":
-        f"update staging.stg_statfin_12u4 set activation_rate_pct_published = "
-        f"activation_rate_pct_published + 0.2 where area_code = 'KU564' and sex = 'SSS' "
-        f"and age_group = 'SSS' and {M}",
-    "stg_statfin_12r5__published_rate_matches":
-        f"update staging.stg_statfin_12r5 set unemployment_rate_pct_published = "
-        f"unemployment_rate_pct_published + 0.2 where area_code = 'KU564' and {M}",
+    "indicator_values_by_source__sources_agree":
+        f"update marts.indicator_values_by_source set value = value + 1 "
+        f"where area_code = 'KU244' and indicator = 'jobseekers' and source = 'StatFin 12r5' "
+        f"and {M}",
+    "indicator_values_by_source__published_rates_match":
+        f"update marts.indicator_values_by_source set value = value + 0.2 "
+        f"where area_code = 'KU244' and indicator = 'ltu_activation_rate_pct' and {M}",
     "stg_kela_municipal_share__total_equals_day_classes":
-        f"update staging.stg_kela_municipal_share set municipal_share_eur = "
-        f"municipal_share_eur + 1 where municipality_code = 'KU564' and {M}",
-    "area_month_counts__inflow_within_lagged_starts":
-        f"update marts.area_month_counts set inflow_3m = started_3m_before + 1 "
-        f"where area_code = 'KU564' and {M}",
+        f"update staging.stg_kela_municipal_share set kunta_osuus_eur = kunta_osuus_eur + 1 "
+        f"where municipality_code = 'KU564' and day_class = 'Yhteensä' and {M}",
+    # The raw layer's completeness checks (issue 13): a missing row, a missing month.
+    "raw_tem__every_area_has_every_month":
+        "delete from raw.tem_report_cells where report = '1208' and area = '244 Kempele' "
+        "and month = '2022M05'",
+    "raw_kela__every_municipality_has_every_month":
+        "delete from raw.kela_municipal_share where kunta_nro = '244' and vuosikuukausi = "
+        "202205 and aikatyyppi = 'Kuukausi' and ikaryhma = 'Yhteensä' and sukupuoli = "
+        "'Yhteensä' and tyomarkkinatukipaiva_luokka = 'Yhteensä'",
+    "raw_statfin__every_month_in_period":
+        "delete from raw.statfin_values where column_name = 'month' and code = '2022M05'",
 }
 CHECKS = {f"{c.model}__{c.name}": c for c in all_checks()}
 

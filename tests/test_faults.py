@@ -163,10 +163,11 @@ def test_failing_blocking_check_stops_downstream_and_publishes_nothing(base, tmp
     out = io.StringIO()
     assert run_pipeline(str(d["raw"]), str(d["marts"]), str(tmp_path / "reports"), out=out) == 1
     log = out.getvalue()
-    assert "check failed: staging/stg_tem_4253 ltu_equals_1208" in log
+    assert "check failed: marts/indicator_values_by_source sources_agree" in log
     ran = set(re.findall(r"^\[\s*\d+/\d+\] (\S+)", log, re.M))
-    assert "raw/tem" in ran and "staging/stg_tem_1208" in ran
-    assert "FAILED staging/stg_tem_4253: " in log and "staging/stg_tem_4253" not in ran
+    assert "raw/tem" in ran and "staging/stg_tem_cells" in ran
+    assert "FAILED marts/indicator_values_by_source: " in log
+    assert "marts/indicator_values_by_source" not in ran
     assert not ran & {"marts/indicators_monthly", "published/indicators_warehouse"}
     assert not any(k.startswith("reports/") for k in ran)
     assert "not run: upstream of them failed" in log and "nothing was published" in log
@@ -194,7 +195,7 @@ def test_kill_9_at_each_fault_point_keeps_or_completes_the_publish_and_recovers(
     assert working_raw_cells(d, d["root"] / "scratch_raw") == d["raw_cells"]
 
     # After a model is built and committed (the raw load committed before it: whole).
-    run = kill_at(d, "model_built:staging.stg_tem_ttv15", logs / "model.log")
+    run = kill_at(d, "model_built:staging.stg_tem_cells", logs / "model.log")
     assert published_outcome(d, d["published_sha"], run) == "old"
     held = working_raw_cells(d, d["root"] / "scratch_model")
     assert {(f, s) for f, s, _ in held} == {(f, s) for f, s, _ in d["raw_cells"]} | {v1}

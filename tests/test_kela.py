@@ -19,7 +19,9 @@ import duckdb
 import pytest
 import yaml
 
-from pipeline import areas
+from pipeline import areas, catalogue
+from pipeline.models import ordered, run_model
+from pipeline.raw_layer import FAMILIES
 from pipeline.readers.common import LoadContext, RawFile, RawInputError
 from pipeline.readers.kela import TABLE, KelaLoadSummary, load_kela, sniff_kela
 from pipeline.sample.kela import generate_kela
@@ -73,12 +75,14 @@ def create_area_members(con) -> None:
 
 
 def run_models(con) -> None:
-    """Run the SQL models as the runner does: staging, then marts, each wrapped in a CTAS."""
+    """Run the SQL models the mart reads, as the runner does (pipeline.models.run_model),
+    on the raw tables the test loaded (the other families' tables empty) and the catalogue."""
     create_area_members(con)
-    for schema, stem in MODELS:
-        sql = (SQL_DIR / schema / f"{stem}.sql").read_text(encoding="utf-8")
-        con.execute(f"create schema if not exists {schema}")
-        con.execute(f"create or replace table {schema}.{stem} as (\n{sql}\n)")
+    for fam in FAMILIES.values():
+        fam.create_tables(con)
+    catalogue.write_tables(con)
+    for m in ordered(["marts.municipal_share_yearly", "audit.coverage"]):
+        run_model(con, m)
 
 
 def mart(con, code: str, year: int) -> dict:
@@ -203,16 +207,27 @@ def test_edge_cases_fixture(con):
 
     run_models(con)
     stg = con.execute(
-        """select municipality_code, month, recipients, municipal_share_eur,
-            share_300_499_eur, share_1000_plus_eur, place
-        from staging.stg_kela_municipal_share order by municipality_code, month"""
+        """select municipality_code, month, day_class, saaja_lkm, kunta_osuus_eur, place
+        from staging.stg_kela_municipal_share
+        where day_class in ('Yhteensä', '300-499', '1000 tai yli')
+        order by municipality_code, month, day_class"""
     ).fetchall()
+    jan, feb = datetime(2021, 1, 1).date(), datetime(2021, 2, 1).date()
     assert stg == [
-        # Hailuoto's day classes are under 4 recipients: only in 199, so NULL here.
-        ("KU072", datetime(2021, 1, 1).date(), 6, Decimal("2263.26"), None, None, "line 2"),
-        ("KU139", datetime(2021, 1, 1).date(), 120, Decimal("45636.78"), Decimal("13174.20"), Decimal("20808.48"), "line 7"),
-        ("KU139", datetime(2021, 2, 1).date(), 81, Decimal("25051.25"), Decimal("13512.00"), Decimal("-283.75"), "line 17"),
+        # Hailuoto's day classes are under 4 recipients: only in 199, so no rows here.
+        ("KU072", jan, "Yhteensä", 6, Decimal("2263.26"), "line 2"),
+        ("KU139", jan, "1000 tai yli", 45, Decimal("20808.48"), "line 6"),
+        ("KU139", jan, "300-499", 40, Decimal("13174.20"), "line 4"),
+        ("KU139", jan, "Yhteensä", 120, Decimal("45636.78"), "line 7"),
+        ("KU139", feb, "1000 tai yli", 4, Decimal("-283.75"), "line 16"),
+        ("KU139", feb, "300-499", 41, Decimal("13512.00"), "line 14"),
+        ("KU139", feb, "Yhteensä", 81, Decimal("25051.25"), "line 17"),
     ]
+    # ... and coverage calls Hailuoto's 70 % class masked, not missing.
+    masked = con.execute(
+        "select status from audit.coverage where indicator = 'municipal_share_1000_plus_eur' "
+        "and area_code = 'KU072' and month = '2021-01-01'").fetchall()
+    assert masked == [("masked",)]
     # Summing Hailuoto's published breakdown rows does not give its total.
     hailuoto_sex = con.execute(
         f"""select sum(saaja_lkm) from {TABLE}

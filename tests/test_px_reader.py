@@ -703,7 +703,6 @@ def test_cells_in_force_take_the_newest_file_cell_by_cell(con, tmp_path):
     """audit.statfin_cells_in_force: with one file per table every cell is in force; with
     several, the newest (LAST-UPDATED) wins where they overlap and the older file's other
     cells stay in force."""
-    from pipeline.readers.px import create_statfin_tables
 
     def write(name, months, value, updated):
         codes = ["TYOTTOMATLOPUSSA", "TYOVOIMATK"]
@@ -714,7 +713,12 @@ def test_cells_in_force_take_the_newest_file_cell_by_cell(con, tmp_path):
                  data=[value] * (2 * len(months) * 2), last_updated=updated)
         return load(con, tmp_path / name)
 
-    create_statfin_tables(con)
+    from pipeline.models import model, run_model
+    from pipeline.raw_layer import FAMILIES
+
+    for fam in FAMILIES.values():  # stg_file_versions reads every family's file list
+        fam.create_tables(con)
+    run_model(con, model("staging.stg_file_versions"))  # the view reads it
     con.execute("CREATE SCHEMA IF NOT EXISTS audit")
     lineage = (Path(px_module.__file__).parents[1] / "sql" / "audit" / "lineage.sql").read_text(
         encoding="utf-8")
@@ -724,9 +728,11 @@ def test_cells_in_force_take_the_newest_file_cell_by_cell(con, tmp_path):
     in_force = ("SELECT month, value, file FROM audit.statfin_cells_in_force WHERE "
                 "area_code = 'KU564' AND content_code = 'TYOTTOMATLOPUSSA' ORDER BY month")
     write("old.px", ["2024M10", "2024M11", "2024M12"], 1, "20250101 08:00")
+    run_model(con, model("staging.stg_file_versions"))  # the one rule: which version first
     assert con.execute(in_force).fetchall() == [
         ("2024M10", 1.0, "old.px"), ("2024M11", 1.0, "old.px"), ("2024M12", 1.0, "old.px")]
     write("new.px", ["2024M12", "2025M01"], 2, "20250201 08:00")
+    run_model(con, model("staging.stg_file_versions"))
     assert con.execute(in_force).fetchall() == [
         ("2024M10", 1.0, "old.px"), ("2024M11", 1.0, "old.px"), ("2024M12", 2.0, "new.px"),
         ("2025M01", 2.0, "new.px")]

@@ -26,6 +26,7 @@ from benchmarks import country  # noqa: E402
 from pipeline.raw_layer import FAMILIES, load_family  # noqa: E402
 
 REVISIONS_SQL = ROOT / "pipeline" / "sql" / "audit" / "revisions.sql"
+MACROS_SQL = ROOT / "pipeline" / "sql" / "macros.sql"
 COLUMNS = ("source, area_code, month, measure, old_value, new_value, old_symbol, new_symbol, "
            "old_file, old_place, new_file, new_place, old_vintage_date, new_vintage_date, "
            "old_loaded_at, new_loaded_at")
@@ -128,6 +129,8 @@ def vintages(tmp_path_factory):
     for family in FAMILIES:
         load_family(con, raw, family)
     con.execute("create schema if not exists audit")
+    con.execute("create schema if not exists marts")
+    con.execute(MACROS_SQL.read_text(encoding="utf-8"))  # marts.municipality_code
     con.execute(REVISIONS_SQL.read_text(encoding="utf-8"))
     con.execute(REFERENCE_SQL)
     profile_dir = tmp_path_factory.mktemp("profile")

@@ -69,9 +69,15 @@ def test_pilot_area_ltu_is_the_sum_of_the_raw_cells(bundled_run):
     got = dict(con.execute(
         "select strftime(month, '%Y-%m-%d'), value from marts.indicators_monthly "
         "where area_code = 'pilot_area' and indicator = 'long_term_unemployed' "
-        "and value is not null").fetchall())
+        "and source = 'TEM 1208'").fetchall())
     assert got == expected
-    assert len(got) == 70  # 2019M01–2024M10; Nov–Dec 2024 are '..' (not available)
+    assert len(got) == 70  # 2019M01–2024M10; Nov–Dec 2024 are '..' (not available) in 1208
+    # ... so those two months come from the next source in the catalogue, StatFin 12r5.
+    later = con.execute(
+        "select strftime(month, '%Y-%m'), source, members_covered from marts.indicators_monthly "
+        "where area_code = 'pilot_area' and indicator = 'long_term_unemployed' "
+        "and (source is null or source <> 'TEM 1208') order by month").fetchall()
+    assert later == [("2024-11", "StatFin 12r5", 8), ("2024-12", "StatFin 12r5", 8)]
 
 
 def test_area_rate_from_summed_counts_not_mean_of_rates(tmp_path, monkeypatch):
@@ -94,10 +100,14 @@ def test_area_rate_from_summed_counts_not_mean_of_rates(tmp_path, monkeypatch):
     oulu = con.execute("select value from marts.indicators_monthly where area_code = 'KU564' "
                        "and indicator = 'ltu_activation_rate_pct'").fetchall()
     assert oulu == [(25.0,)]
-    # pilot_area lacks six of its members here, so its sums are NULL rather than partial.
-    partial = con.execute("select count(value) from marts.indicators_monthly "
-                          "where area_code = 'pilot_area'").fetchall()
-    assert partial == [(0,)]
+    # pilot_area lacks six of its eight members here: its sums are partial and say so.
+    partial = con.execute("select value, members_covered, members_total "
+                          "from marts.indicators_monthly where area_code = 'pilot_area' "
+                          "and indicator = 'ltu_activation_rate_pct'").fetchall()
+    assert partial == [(pytest.approx(100 * 12 / 44), 2, 8)]
+    status = con.execute("select status, reason from audit.coverage where area_code = "
+                         "'pilot_area' and indicator = 'long_term_unemployed'").fetchall()
+    assert status[0][0] == "partial" and status[0][1].startswith("2 of 8 municipalities")
 
 
 def test_bad_file_fails_the_run_and_keeps_the_published_warehouse(bundled_run, tmp_path):
@@ -126,7 +136,7 @@ def test_verify_reproduces_the_hand_computed_kuvio_8_and_9(pilot_2023_run):
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 1, res.stdout + res.stderr
     lines = res.stdout.strip().splitlines()
-    ok = sorted(" ".join(ln.split()) for ln in lines if ln.startswith("ok"))
+    ok = sorted(" ".join(ln.split()) for ln in lines if ln.startswith("ok   kuvio_"))
     assert ok == [
         "ok kuvio_8 long_term_unemployed pilot_area 2023-06 report 4749 ours 4749 (exact)",
         "ok kuvio_9 ltu_activation_rate_pct pilot_area 2023-06 report 8.3 ours 8.3 "
@@ -137,6 +147,8 @@ def test_verify_reproduces_the_hand_computed_kuvio_8_and_9(pilot_2023_run):
         "FAIL kuvio_8 long_term_unemployed pilot_area 2023-05 report 4758 ours 4757 (exact)",
         "FAIL kuvio_9 ltu_activation_rate_pct pilot_area 2023-05 report 7.6 ours 8.3 "
         "(round_1_decimal)"]
+    assert "ok   Kuvio 8: drawn, 2 of 2 months (TEM 1208)" in lines
+    assert "ok   Kuvio 9: drawn, 2 of 2 months (TEM 4253)" in lines
     n = sum(1 for r in read_reference() if r["figure"] in ("kuvio_8", "kuvio_9"))
     assert n == 92 and sum("ours      missing" in ln for ln in lines) == n - 4
     assert lines[-1] == f"2 of {n} published figures reproduced"

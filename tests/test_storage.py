@@ -21,7 +21,7 @@ from conftest import BUNDLED_RAW, ROOT, copy_of_run
 from dagster import Failure
 
 from pipeline import warehouse
-from pipeline.defs.resources import WorkingDuckDB
+from pipeline.defs.resources import WorkingDatabase
 from pipeline.runner import run_pipeline
 from pipeline.storage import explain_duckdb_error
 from pipeline.warehouse import published_path, work_db_path
@@ -165,7 +165,7 @@ def test_a_working_database_held_by_another_process_names_the_process(base, hold
 def test_the_resource_does_not_retry_a_held_lock_for_minutes(base, holder):
     """Inside a run (the sensor's runs have no pre-flight check) the step fails with the
     same message after a few seconds, not DuckDBResource's ~100 s of retries."""
-    resource = WorkingDuckDB(database=str(work_db_path(base / "marts")))
+    resource = WorkingDatabase(database=str(work_db_path(base / "marts")))
     with pytest.raises(Failure, match=f"is held by process {holder.pid} "):
         with resource.get_connection():
             pass

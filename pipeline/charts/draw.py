@@ -24,12 +24,10 @@ def _year_colours(names) -> list[str]:
             for n in names]
 
 
-def _value_axis(ax, table: pd.DataFrame, lang: str, headroom: float, decimals: int = 0,
-                grouping: bool = False) -> None:
+def _value_axis(ax, table: pd.DataFrame, lang: str, headroom: float, decimals: int = 0) -> None:
     top = float(np.nanmax(table.to_numpy())) if table.notna().any().any() else 1.0
     ax.set_ylim(0, top * headroom if top > 0 else 1.0)
-    ax.yaxis.set_major_formatter(
-        lambda v, _pos: style.number(v, decimals, lang, grouping=grouping))
+    ax.yaxis.set_major_formatter(lambda v, _pos: style.number(v, decimals, lang))
 
 
 def _clustered(ax, table: pd.DataFrame, colours: list[str], decimals: int, lang: str,
@@ -118,18 +116,47 @@ def reasons_total(table: pd.DataFrame, spec, lang: str):
 
 
 def euros_yearly(table: pd.DataFrame, spec, lang: str):
-    """A column per year in euros, grouped thousands (25 141 000) on labels and axis."""
+    """A column per year in euros (25 141 000 on labels and axis)."""
     fig, ax = style.new_figure()
     values = table.iloc[:, 0].to_numpy(dtype=float)
     bars = ax.bar(range(len(table)), np.nan_to_num(values), width=0.5,
                   color=style.category_colour(0))
     ax.bar_label(bars, labels=["" if math.isnan(v) else
-                               style.number(v, spec.decimals, lang, grouping=True)
+                               style.number(v, spec.decimals, lang)
                                for v in values],
                  padding=3, fontsize=10, color=style.TEXT_COLOUR)
     ax.set_xticks(range(len(table)), table.index, fontsize=10)
-    _value_axis(ax, table, lang, 1.12, grouping=True)
+    _value_axis(ax, table, lang, 1.12)
     style.unit_label(ax, spec.unit[lang])
     fig.subplots_adjust(left=0.1, right=0.99, top=0.9)
     return fig, ax, 0.06
 
+
+
+SERIES_LABEL_SIZE = 6.5  # 46–48 rotated labels fit at this size across 11 inches
+
+
+def series(table: pd.DataFrame, spec, lang: str):
+    """One chronological series, a column per month from the first month with data to the
+    last (Kuvio 8 and 9 as the report draws them): the years under the axis, each centred
+    under its months with a faint line between years, and a rotated label on each column.
+    ``table`` is indexed by (year, month number); a month without a value stays empty."""
+    fig, ax = style.new_figure()
+    values = table.iloc[:, 0].to_numpy(dtype=float)
+    years = table.index.get_level_values(0).to_numpy()
+    bars = ax.bar(np.arange(len(table)), np.nan_to_num(values), width=0.75,
+                  color=style.category_colour(0))
+    ax.bar_label(bars, labels=["" if math.isnan(v) else style.number(v, spec.decimals, lang)
+                               for v in values],
+                 rotation=90, padding=2, fontsize=SERIES_LABEL_SIZE, color=style.TEXT_COLOUR)
+    ax.set_xlim(-0.6, len(table) - 0.4)
+    firsts = [i for i in range(len(years)) if i == 0 or years[i] != years[i - 1]]
+    ends = [*firsts[1:], len(years)]
+    ax.set_xticks([(a + b - 1) / 2 for a, b in zip(firsts, ends)],
+                  [str(years[i]) for i in firsts], fontsize=10)
+    for i in firsts[1:]:
+        ax.axvline(i - 0.5, color=style.GRID_COLOUR, linewidth=0.8, zorder=0)
+    _value_axis(ax, table, lang, 1.18)
+    style.unit_label(ax, spec.unit[lang])
+    fig.subplots_adjust(left=0.07, right=0.99, top=0.9)
+    return fig, ax, 0.06

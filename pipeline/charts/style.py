@@ -8,6 +8,7 @@ and words from here too.
 from __future__ import annotations
 
 import textwrap
+from decimal import ROUND_HALF_UP, Decimal
 
 import matplotlib
 
@@ -37,8 +38,10 @@ MONTHS = {
 FIGURE_WORD = {"fi": "Kuvio", "en": "Figure"}
 SOURCE_WORD = {"fi": "Lähde", "en": "Source"}
 SYNTHETIC_NOTE = {
-    "fi": "Huom: synteettinen esimerkkiaineisto, ei TEM:n tai Kelan julkaisemia lukuja.",
-    "en": "Note: synthetic sample data, not figures published by TEM or Kela.",
+    "fi": "Huom: synteettinen esimerkkiaineisto, ei TEM:n, Tilastokeskuksen tai Kelan "
+          "julkaisemia lukuja.",
+    "en": "Note: synthetic sample data, not figures published by TEM, Statistics Finland "
+          "or Kela.",
 }
 
 RC = {
@@ -57,19 +60,30 @@ def category_colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def number(value: float, decimals: int, lang: str, grouping: bool = False) -> str:
-    """A data label: Finnish uses a decimal comma (9,1) and a space between thousands
-    (25 141 000), English a point and a comma. Counts stay ungrouped (3828) as in the
-    report's labels; euros are grouped."""
-    text = f"{value:,.{decimals}f}" if grouping else f"{value:.{decimals}f}"
-    if lang == "fi":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return text
+# One number format per language for every label, tick and caption: Finnish groups thousands
+# with a narrow no-break space (3 828, 24 041 065) and has a decimal comma (9,1); English a
+# comma and a point. The space cannot break a number across lines.
+THOUSANDS = {"fi": "\u202f", "en": ","}
+DECIMAL_MARK = {"fi": ",", "en": "."}
+PERCENT_SIGN = {"fi": "\u00a0%", "en": "%"}  # '24,2 %' in Finnish, '24.2%' in English
+
+
+def rounded(value: float, decimals: int) -> Decimal:
+    """``value`` at ``decimals`` decimals, half up as the report (and ``verify``) rounds:
+    8.05 -> 8.1, not the binary float's 8.0."""
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals),
+                                                rounding=ROUND_HALF_UP)
+
+
+def number(value: float, decimals: int, lang: str) -> str:
+    """A data label or axis tick in the language's one format."""
+    text = format(rounded(value, decimals), f",.{decimals}f")
+    return text.translate(str.maketrans({",": THOUSANDS[lang], ".": DECIMAL_MARK[lang]}))
 
 
 def percent(value: float, decimals: int, lang: str) -> str:
     """'24,2 %' in Finnish, '24.2%' in English."""
-    return number(value, decimals, lang) + ("\u00a0%" if lang == "fi" else "%")
+    return number(value, decimals, lang) + PERCENT_SIGN[lang]
 
 
 def new_figure(grid: bool = True):

@@ -1,8 +1,12 @@
 """Unattended runs: a monthly schedule, and a sensor that notices new or changed raw files.
 
-``refresh_indicators`` is the job both start (every asset, in process: one process per run,
-not one per step). The schedule runs all of it once a month; the sensor runs, for the source
-families whose files changed, their raw asset and everything downstream of it.
+``refresh_indicators`` is the job the sensor and headless runs start (every asset but the
+fetches, in process: one process per run, not one per step); the sensor runs, for the source
+families whose files changed, their raw asset and everything downstream of it. The schedule
+starts ``fetch_and_refresh``: the fetch assets (StatFin and Kela downloaded into the raw
+folder, see ``pipeline/defs/fetch.py``), then everything else. Its run loads what it fetched
+itself; the sensor, seeing those files on a later tick, finds the published warehouse
+already built from them and starts nothing (and it waits while such a run is in progress).
 
 What the sensor remembers between ticks (its cursor) is a JSON object keyed by the file's
 path relative to the raw folder::
@@ -58,22 +62,26 @@ from dagster import (
 )
 
 from .. import integrity, reports_status
-from ..raw_layer import FAMILIES, FILE_VERSIONS, IGNORED_NAMES
+from ..raw_layer import FAMILIES, FILE_VERSIONS, ignored
 from ..readers.common import file_sha256
 from ..warehouse import published_path, work_db_path
+from .fetch import FETCH_GROUP
 from .ingest import raw_asset_key
 from .publish import PUBLISHED_KEY
 from .resources import PipelinePaths
 
 REFRESH_JOB = "refresh_indicators"
+FETCH_JOB = "fetch_and_refresh"
 TRIGGER_TAG = "kuntakokeilu/trigger"   # schedule, sensor, cli
 CHANGED_TAG = "kuntakokeilu/changed"   # the source families a partial run recomputes
 
 # TEM publishes its Työllisyyskatsaus (and updates the Työnvälitystilasto reports the raw
-# folder holds) for month M around the 20th–25th of month M+1. The 28th at 06:00 Helsinki
-# time is after the latest usual release with a working day or two for the files to be
-# downloaded into data/raw, and is a day every month has (February too). The run picks up
-# whatever the raw folder holds then; files dropped in earlier are run by the sensor at once.
+# folder holds) for month M around the 20th–25th of month M+1; Statistics Finland's tyonv
+# tables follow the same release (12r5 for June 2026 was updated on 21 July). The 28th at
+# 06:00 Helsinki time is after the latest usual release with a working day or two for the
+# files to be in place, and is a day every month has (February too). The run fetches StatFin
+# and Kela, then refreshes from whatever the raw folder holds; files dropped in earlier are
+# run by the sensor at once.
 MONTHLY_CRON = "0 6 28 * *"
 TIMEZONE = "Europe/Helsinki"
 
@@ -82,11 +90,20 @@ SETTLE_SECONDS = 10.0
 
 refresh_job = define_asset_job(
     REFRESH_JOB,
-    selection=AssetSelection.all(),
+    selection=AssetSelection.all() - AssetSelection.groups(FETCH_GROUP),
     executor_def=in_process_executor,
     description="Load the raw folder, rebuild staging and marts, publish the warehouse and "
-                "draw the charts. The schedule runs all of it; the raw-folder sensor runs the "
-                "part downstream of the files that changed.",
+                "draw the charts. The raw-folder sensor runs the part downstream of the files "
+                "that changed; `python -m pipeline run` all of it. Never uses the network.",
+)
+
+fetch_job = define_asset_job(
+    FETCH_JOB,
+    selection=AssetSelection.all(),
+    executor_def=in_process_executor,
+    description="The monthly run: fetch StatFin (PxWeb API) and Kela (open-data portal) into "
+                "the raw folder, then load, rebuild, publish and draw. A failed fetch stops "
+                "its family and the publish step: nothing new is published.",
 )
 
 # `make serve` (a server) starts the schedule and the sensor running; `make dev` (someone
@@ -97,13 +114,14 @@ _RUNNING = os.environ.get(AUTOMATION_ENV, "running").strip().lower() != "stopped
 
 monthly_refresh = ScheduleDefinition(
     name="monthly_refresh",
-    job=refresh_job,
+    job=fetch_job,
     cron_schedule=MONTHLY_CRON,
     execution_timezone=TIMEZONE,
     default_status=DefaultScheduleStatus.RUNNING if _RUNNING else DefaultScheduleStatus.STOPPED,
     tags={TRIGGER_TAG: "schedule"},
-    description="Every month on the 28th at 06:00 (Helsinki): a full run, after TEM's "
-                "monthly release (around the 20th–25th) for the previous month.",
+    description="Every month on the 28th at 06:00 (Helsinki): fetch StatFin and Kela, then a "
+                "full run, after the monthly release (around the 20th–25th) for the previous "
+                "month.",
 )
 
 
@@ -138,7 +156,7 @@ def family_of(path: Path) -> str | None:
 
 def _raw_files(raw_dir: Path) -> Iterable[Path]:
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-        if path.name in IGNORED_NAMES or path.name.startswith("."):
+        if ignored(path):
             continue
         yield path
 
@@ -386,24 +404,32 @@ def raw_folder_sensor(context: SensorEvaluationContext, paths: PipelinePaths):
     # unless a run is in progress (it may be drawing them).
     owed = _owed_charts(context, paths)
     if not families and owed:
-        context.log.info(f"charts not finished by an earlier run: {', '.join(owed)}")
-        keys = [AssetKey(["reports", f]) for f in owed]
-        return SensorResult(run_requests=[RunRequest(
-            asset_selection=keys, run_key="charts-owed:" + ",".join(
-                f"{f}={run}" for f, run in sorted(owed.items())),
-            tags={TRIGGER_TAG: "sensor", CHANGED_TAG: "charts owed"})], cursor=cursor)
+        return _draw_owed(context, owed, cursor)
     if not changes:
         return SensorResult(skip_reason=SkipReason("no file changed" + waiting), cursor=cursor)
     listed = ", ".join(f"{rel} ({how})" for rel, how in changes.items())
     if not families:
         return SensorResult(skip_reason=SkipReason(
             f"changed, but not recognised as any source: {listed}{waiting}"), cursor=cursor)
-    # Also families the published warehouse is behind on (a previous run that failed).
+    if _fetch_run_in_progress(context):
+        # The monthly run loads what it fetches; look again (same cursor) once it is done.
+        return SensorResult(skip_reason=SkipReason(
+            f"changed: {listed}; the monthly {FETCH_JOB} run is in progress, looking again "
+            "after it"), cursor=context.cursor)
+    # The families the published warehouse is behind on: those changed (unless a run, such
+    # as the monthly fetch and refresh, already published these very files) and those a
+    # previous run failed to publish.
     behind = stale_families(raw_dir, paths.marts, folder=new, check_working=False)
     if behind.families is None:  # nothing published yet: build everything
         request = RunRequest(tags={TRIGGER_TAG: "sensor", CHANGED_TAG: "all"})
+    elif not behind.families:
+        if owed:
+            return _draw_owed(context, owed, cursor)
+        return SensorResult(skip_reason=SkipReason(
+            f"changed: {listed}; the published warehouse (run {behind.published_run[:8]}) "
+            "was already built from these files"), cursor=cursor)
     else:
-        families |= behind.families
+        families = set(behind.families)
         keys, checks = downstream_selection(families, context.repository_def.asset_graph)
         keys = sorted({*keys, *(AssetKey(["reports", f]) for f in owed)},
                       key=lambda k: k.to_user_string())
@@ -411,6 +437,15 @@ def raw_folder_sensor(context: SensorEvaluationContext, paths: PipelinePaths):
                              tags={TRIGGER_TAG: "sensor", CHANGED_TAG: ",".join(sorted(families))})
     context.log.info(f"changed: {listed}; running {request.tags[CHANGED_TAG]}")
     return SensorResult(run_requests=[request], cursor=cursor)
+
+
+def _draw_owed(context: SensorEvaluationContext, owed: dict[str, str], cursor: str):
+    """A run of just the owed charts; requested once per owed state (its run key)."""
+    context.log.info(f"charts not finished by an earlier run: {', '.join(owed)}")
+    return SensorResult(run_requests=[RunRequest(
+        asset_selection=[AssetKey(["reports", f]) for f in owed],
+        run_key="charts-owed:" + ",".join(f"{f}={run}" for f, run in sorted(owed.items())),
+        tags={TRIGGER_TAG: "sensor", CHANGED_TAG: "charts owed"})], cursor=cursor)
 
 
 def _owed_charts(context: SensorEvaluationContext, paths: PipelinePaths) -> dict[str, str]:
@@ -429,10 +464,24 @@ def _owed_charts(context: SensorEvaluationContext, paths: PipelinePaths) -> dict
                                             DagsterRunStatus.STARTING,
                                             DagsterRunStatus.STARTED]), limit=1):
         return {}
+    if _fetch_run_in_progress(context):
+        return {}
     existing = context.repository_def.asset_graph.materializable_asset_keys \
         if context.repository_def is not None else None
     return {f: run for f, run in sorted(owed.items())
             if existing is None or AssetKey(["reports", f]) in existing}
+
+
+def _fetch_run_in_progress(context: SensorEvaluationContext) -> bool:
+    """Whether a run of the monthly fetch-and-refresh job is queued or running."""
+    try:
+        instance = context.instance
+    except DagsterInvariantViolationError:  # build_sensor_context() without an instance
+        return False
+    return bool(instance.get_run_records(RunsFilter(
+        job_name=FETCH_JOB, statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED,
+                                      DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]),
+        limit=1))
 
 
 def _recover(context: SensorEvaluationContext, paths: PipelinePaths) -> None:
@@ -567,7 +616,7 @@ def remove_stale_temp_files(marts_dir: Path) -> list[str]:
 
 
 automation = {
-    "jobs": [refresh_job],
+    "jobs": [refresh_job, fetch_job],
     "schedules": [monthly_refresh],
     "sensors": [raw_folder_sensor],
 }

@@ -14,8 +14,10 @@ from dagster_duckdb import DuckDBResource
 
 from .. import reports_status
 from ..audit import create_audit_views, record_run
+from ..coverage import lost_coverage, lost_coverage_text
 from ..faults import fault_point
 from ..models import all_models
+from ..raw_docs import document_raw
 from ..storage import StorageError, explain_os_error
 from ..warehouse import export_parquet, publish, published_path
 from .ingest import WRITER_POOL
@@ -28,18 +30,31 @@ BOOK_ID = "figures"  # reports/figures: figures.pdf and figures.xlsx, every figu
 
 @asset(
     key=PUBLISHED_KEY, group_name="published", kinds={"duckdb", "parquet"},
-    deps=[model_key(m.table) for m in all_models() if m.schema == "marts"],
-    description="The read-only warehouse users open: <marts-dir>/indicators.duckdb, published "
-                "atomically after every mart and its blocking checks succeeded, with the audit "
-                "schema (runs, lineage) and Parquet copies of the marts in <marts-dir>/parquet/.",
+    deps=[model_key(m.table) for m in all_models() if m.schema in ("marts", "audit")],
+    # Paths in code spans: the UI renders descriptions as Markdown, which drops <marts-dir>.
+    description="The read-only warehouse users open: `<marts-dir>/indicators.duckdb`, "
+                "published atomically after every mart and its blocking checks succeeded, with "
+                "the audit schema (runs, coverage, lineage) and Parquet copies of the marts in "
+                "`<marts-dir>/parquet/`.",
     pool=WRITER_POOL,
 )
 def indicators_warehouse(context: AssetExecutionContext, duckdb: DuckDBResource,
                          paths: PipelinePaths) -> MaterializeResult:
     run_id = context.run.run_id
     with duckdb.get_connection() as con:
+        lost, by_indicator = lost_coverage(con, published_path(paths.marts))
+        if lost and not paths.accept_coverage_loss:
+            raise Failure(description=lost_coverage_text(lost, by_indicator),
+                          metadata={"lost": lost, "by_indicator": MetadataValue.md(
+                              "| indicator | lost | areas | from | to | why |\n"
+                              "|---|---|---|---|---|---|\n"
+                              + "\n".join("| " + " | ".join(map(str, r)) + " |"
+                                           for r in by_indicator))})
+        if lost:
+            context.log.warning(f"coverage lost and accepted: {lost} area-month value(s)")
         con.execute("begin transaction")
         create_audit_views(con)
+        document_raw(con)  # every raw column commented, as the README promises
         run = record_run(con, run_id, published_path(paths.marts))
         con.execute("commit")
     # The charts this run draws from the new warehouse are owed from before the rename on,

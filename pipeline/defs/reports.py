@@ -6,9 +6,9 @@ read-only, so they can be rerun without rerunning the pipeline. Other areas and 
 versions: ``python -m pipeline export``.
 
 Each figure also names as upstream the marts it reads (``figures.figure_marts``) and the raw
-TEM files (whose notes mark the data synthetic). The published warehouse comes after every
-mart, so it is downstream of any change; an incremental selection therefore keeps a figure
-only when one of its own inputs is (``automation.downstream_selection``).
+TEM and StatFin files (whose notes mark the data synthetic). The published warehouse comes
+after every mart, so it is downstream of any change; an incremental selection therefore keeps
+a figure only when one of its own inputs is (``automation.downstream_selection``).
 """
 
 
@@ -16,7 +16,8 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from .. import reports_status
 from ..areas import PILOT_AREA
-from ..charts import figures, outputs
+from ..charts import figures, outputs, thumbnail
+from ..coverage import figure_coverage
 from ..faults import fault_point
 from ..warehouse import connect_published
 from .ingest import table_to_raw_asset
@@ -33,20 +34,32 @@ def _preview_md(figure_id: str, png_base64: str) -> MetadataValue:
 
 def figure_inputs(figure_id: str | None = None) -> list[AssetKey]:
     """What a figure's files are made of besides the published warehouse: its marts, and the
-    raw TEM files (``figures.is_synthetic`` reads their notes). None: every figure's."""
+    raw TEM and StatFin files (``figures.is_synthetic`` reads their notes). None: every
+    figure's."""
     ids = figures.FIGURES if figure_id is None else [figure_id]
     marts = sorted({m for f in ids for m in figures.figure_marts(f)})
-    return [*(model_key(m) for m in marts), table_to_raw_asset()[figures.SYNTHETIC_MARK_TABLE]]
+    raw = table_to_raw_asset()
+    marks = sorted({raw[t] for t in figures.SYNTHETIC_MARK_TABLES}, key=lambda k: k.path)
+    return [*(model_key(m) for m in marts), *marks]
+
+
+def figure_description(spec: figures.FigureSpec) -> str:
+    """The asset's description: the report's caption for the pilot area. A title whose years
+    come from the data (``{years}``) says so in words: the UI shows the text as it is."""
+    title, area = spec.title["fi"], "pilot area"
+    if "{years}" in title:
+        title, area = title.format(years="vuosittain"), "pilot area, every year the data hold"
+    caption = (f"Kuvio {spec.number} – " if spec.number is not None else "") + title
+    return f"{caption} ({area}). Lähde: {spec.source['fi']}"
 
 
 def _figure_asset(figure_id: str):
     spec = figures.FIGURES[figure_id]
-    caption = (f"Kuvio {spec.number} – " if spec.number is not None else "") + spec.title["fi"]
 
     @asset(
         key=AssetKey(["reports", figure_id]), group_name="reports",
         kinds={"matplotlib", "png", "csv"}, deps=[PUBLISHED_KEY, *figure_inputs(figure_id)],
-        description=f"{caption} (pilot area). Lähde: {spec.source['fi']}",
+        description=figure_description(spec),
     )
     def _render(context: AssetExecutionContext, paths: PipelinePaths) -> MaterializeResult:
         con = connect_published(paths.marts)
@@ -55,20 +68,28 @@ def _figure_asset(figure_id: str):
             written = outputs.write_all(con, paths.reports, PILOT_AREA, [figure_id],
                                         outputs.FIGURE_FORMATS + ("csv",), "fi", previews,
                                         books=())
-            points = len(figures.figure_data(con, figure_id, PILOT_AREA))
+            data = figures.figure_data(con, figure_id, PILOT_AREA)
+            cov = figure_coverage(con, PILOT_AREA, [figure_id])[0]
         finally:
             con.close()
         reports_status.drawn(paths.marts, figure_id, context.run.run_id)
         fault_point("during_charts", figure_id)
+        # First: the UI lists metadata in this order, and the thumbnail is what an analyst
+        # looks for on the asset page; it is short enough to be shown there, inline.
         metadata = {
+            "chart": MetadataValue.md(thumbnail.thumbnail_markdown(spec, data)
+                                      if len(data) else f"Not drawn: {cov.line()}"),
+            # Drawn with how many months and from which sources, or why not (audit.coverage).
+            "coverage": cov.line(),
+            "months_with_values": cov.present + cov.partial,
             "path": MetadataValue.path(str(paths.reports / f"{figure_id}.png")),
             "files": MetadataValue.md("\n".join(f"- `{p}`" for p in written.paths)),
-            "points": points,
+            "points": len(data),
         }
         if figure_id in previews:
             metadata["preview"] = _preview_md(figure_id, previews[figure_id])
         else:
-            metadata["preview"] = MetadataValue.md("no data for the pilot area")
+            metadata["preview"] = MetadataValue.md(f"Not drawn for the pilot area: {cov.line()}")
         return MaterializeResult(metadata=metadata)
 
     return _render

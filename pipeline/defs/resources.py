@@ -4,7 +4,7 @@
 from contextlib import contextmanager
 from pathlib import Path
 
-from dagster import ConfigurableResource, Failure
+from dagster import ConfigurableResource, Failure, InitResourceContext
 from dagster_duckdb import DuckDBResource
 
 from ..storage import StorageError, connect_working
@@ -16,6 +16,9 @@ class PipelinePaths(ConfigurableResource):
     raw_dir: str = "data/raw"
     marts_dir: str = "data/marts"
     reports_dir: str = "reports"
+    # Publish even when values the published warehouse has are lost (audit.coverage);
+    # `python -m pipeline run --accept-coverage-loss`. Schedules and sensors never do.
+    accept_coverage_loss: bool = False
 
     @property
     def raw(self) -> Path:
@@ -30,11 +33,21 @@ class PipelinePaths(ConfigurableResource):
         return Path(self.reports_dir)
 
 
-class WorkingDuckDB(DuckDBResource):
-    """``DuckDBResource`` that does not retry for ~100 s: a lock held by another process
+class WorkingDatabase(DuckDBResource):
+    """The pipeline's own read-write DuckDB database (``<marts-dir>/.work/``). Its folder is
+    made when a run starts, not when the definitions are imported: importing
+    ``pipeline.definitions`` (the UI, a test, ``dg``) creates nothing.
+
+    Unlike ``DuckDBResource`` it does not retry for ~100 s: a lock held by another process
     is waited on for a few seconds, then reported with its process id; a full disk and a
     read-only folder are reported at once (as a dagster Failure, which the run's summary
     prints)."""
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        try:
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError:  # a read-only folder: get_connection says so, in words
+            pass
 
     @contextmanager
     def get_connection(self):

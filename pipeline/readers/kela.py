@@ -54,6 +54,29 @@ COLUMNS: dict[str, str] = {
 # Aikatyyppi (kind of period): the month, the year (end-of-year state), year to date.
 AIKATYYPIT = ("Kuukausi", "Vuosi", "Vuosikertymä")
 
+# The known values of the categorical columns (shared/formats/kela-kuntaosuus.md). A value
+# not listed is refused with its line: an unknown class would otherwise fall out of every
+# sum that names the classes, without a word.
+KNOWN_VALUES: dict[str, tuple[str, ...]] = {
+    "aikatyyppi": AIKATYYPIT,
+    # Ikäryhmä (age group): five-year groups 20-24 … 60-64 between 17-19 and 65-67.
+    "ikaryhma": ("17-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54",
+                 "55-59", "60-64", "65-67", "Tieto puuttuu", "Yhteensä"),
+    # Sukupuoli (sex): men, women, unknown, all.
+    "sukupuoli": ("Mies", "Nainen", "Tuntematon", "Yhteensä"),
+    # Työmarkkinatukipäivä-luokka (days of subsidy received): the 50 % classes, the 70 %
+    # class, all.
+    "tyomarkkinatukipaiva_luokka": ("300-499", "500-999", "1000 tai yli", "Yhteensä"),
+}
+# Documented other spellings, stored as the known value they stand for: Kela's own dataset
+# description writes the top day class as "1000" where its file has "1000 tai yli"
+# (shared/formats/kela-kuntaosuus.md: "accept both").
+ALIASES: dict[str, dict[str, str]] = {
+    "tyomarkkinatukipaiva_luokka": {"1000": "1000 tai yli"},
+}
+# Measures that count persons and so cannot be negative (days and euros can: refunds).
+NON_NEGATIVE = ("saaja_lkm",)
+
 # Text columns that identify a row and so must not be empty.
 REQUIRED_TEXT = ("aikatyyppi", "kunta_nro", "ikaryhma", "sukupuoli", "tyomarkkinatukipaiva_luokka")
 # Integer columns that date a row: required, never a symbol.
@@ -124,12 +147,14 @@ def load_kela(con, raw: RawFile, ctx: LoadContext) -> KelaLoadSummary:
 
     Raises RawInputError (file, line, problem) for a missing header column, an empty or
     non-UTF-8 file, text where a number belongs, a bad vuosikuukausi, an unknown
-    aikatyyppi or a duplicate row. All checks run before anything is written.
+    category value (aikatyyppi, ikaryhma, sukupuoli, day class), a negative saaja_lkm
+    or a duplicate row. All checks run before anything is written.
     """
     names = _check_header(raw)
     physical_lines = _check_utf8(raw)
     try:
         _stage_text(con, raw, names, physical_lines)
+        _apply_aliases(con)
         _check_rows(con, raw)
         _check_duplicates(con, raw)
         create_kela_tables(con)
@@ -146,6 +171,11 @@ def _header_names(path: Path) -> list[str] | None:
     """The first line's column names, lowercased; None for an empty file."""
     with open(path, "rb") as f:
         first = f.readline(_CHUNK)
+    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Saved as "Unicode text": recognised, so that the load can say what is wrong.
+        with open(path, "rb") as f:
+            text = f.read(_CHUNK).decode("utf-16", errors="ignore")
+        first = text.split("\n", 1)[0].encode("utf-8")
     if not first.strip():
         return None
     text = first.decode("utf-8-sig", errors="replace")
@@ -188,6 +218,11 @@ def _check_utf8(raw: RawFile) -> int:
     newlines = 0
     last = b""
     with open(raw.path, "rb") as f:
+        if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            raise RawInputError(raw.rel_path, None, "the file is UTF-16 text (as Excel's "
+                                "\"Unicode text\" saves it); Kela's file is UTF-8: save it "
+                                "as CSV UTF-8")
+        f.seek(0)
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             try:
                 decoder.decode(chunk)
@@ -299,18 +334,44 @@ def _check_rows(con, raw: RawFile) -> None:
         f"""select line, 'kunta_nro ' || kunta_nro || ' is not a municipality number (1-3 digits)'
         from {_STAGE} where not regexp_full_match(kunta_nro, '\\d{{1,3}}')"""
     )
-    known = ", ".join(f"'{a}'" for a in AIKATYYPIT)
-    checks.append(
-        f"""select line, 'unknown aikatyyppi ''' || aikatyyppi || ''' (expected '
-            || '{", ".join(AIKATYYPIT)})'
-        from {_STAGE} where aikatyyppi not in ({known})"""
-    )
+    for column, values in KNOWN_VALUES.items():
+        known = ", ".join(_lit(v) for v in values)
+        shown = ", ".join(values)
+        if aliases := ALIASES.get(column):
+            shown += "; also written " + ", ".join(f"{a} for {v}" for a, v in aliases.items())
+        checks.append(
+            f"""select line, 'unknown {column} ''' || {column} || ''' (expected '
+                || {_lit(shown)} || ')'
+            from {_STAGE} where {column} not in ({known})"""
+        )
+    for column in NON_NEGATIVE:
+        checks.append(
+            f"""select line, 'negative {column} ' || {column}
+                || ': a count of persons cannot be negative'
+            from {_STAGE}
+            where regexp_full_match({column}, '{NUMBER_PATTERNS[column]}')
+                and try_cast({column} as bigint) < 0"""
+        )
     checks.append(_period_check())
     union = "\nunion all\n".join(f"select * from ({q})" for q in checks)
     bad = con.execute(f"select line, problem from ({union}) order by line limit 1").fetchall()
     if bad:
         line, problem = bad[0]
         raise RawInputError(raw.rel_path, f"line {line}", problem)
+
+
+def _lit(text: str) -> str:
+    """A SQL string literal (for the known values, constants of this module)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _apply_aliases(con) -> None:
+    """Store a documented other spelling as the value it stands for (``ALIASES``); the
+    row's line still points at the cell as written."""
+    for column, aliases in ALIASES.items():
+        for alias, value in aliases.items():
+            con.execute(f"update {_STAGE} set {column} = $value where {column} = $alias",
+                        {"value": value, "alias": alias})
 
 
 def _number_check(column: str, *, allow_symbol: bool) -> str:

@@ -73,9 +73,9 @@ _VALUE_PREFIX_RE = re.compile(_VALUE_BODY)
 _PARAM_RE = re.compile(r'"([^"]*)"')
 _ITEM_RE = re.compile(r'"([^"]*)"|([^",\s]+)|(,)')
 
-# Header bytes read at a time while looking for DATA=, and the most a header may take.
+# Header bytes read first while looking for DATA= (the read grows ×4 until the header is
+# whole: a header may be any size, e.g. a NOTE of megabytes).
 _HEADER_READ = 1 << 20
-_HEADER_MAX = 64 << 20
 _SNIFF_BYTES = 256 << 10
 
 
@@ -126,6 +126,13 @@ class PxHeader:
         return math.prod(len(v.codes) for v in self.variables)
 
 
+def _note(header: PxHeader) -> str | None:
+    """The header's NOTE (default language, no variable parameters), as one text."""
+    items = [i for k in header.keywords if k.name == "NOTE" and not k.params
+             and k.lang in (None, header.language) for i in k.items]
+    return " ".join(items) or None
+
+
 @dataclass(frozen=True)
 class PxLoadSummary:
     """What one ``load_px`` call wrote."""
@@ -167,20 +174,22 @@ def _parse_items(value: str) -> tuple[str, ...]:
     """A value's items: quoted strings (adjacent ones concatenated, as PX splits long
     strings over lines) and bare words such as ``YES``, ``1`` or ``TLIST(M1)``."""
     items: list[str] = []
-    after_string = False
+    pieces: list[str] | None = None  # the quoted pieces of the current string
     for m in _ITEM_RE.finditer(value):
-        text, bare, comma = m.groups()
+        text, bare, _comma = m.groups()
         if text is not None:
-            if after_string:
-                items[-1] += text
+            if pieces is None:
+                pieces = [text]
             else:
-                items.append(text)
-            after_string = True
-        elif bare is not None:
+                pieces.append(text)
+            continue
+        if pieces is not None:  # joined once: a NOTE of many thousand pieces stays linear
+            items.append("".join(pieces))
+            pieces = None
+        if bare is not None:
             items.append(bare)
-            after_string = False
-        elif comma:
-            after_string = False
+    if pieces is not None:
+        items.append("".join(pieces))
     return tuple(items)
 
 
@@ -211,6 +220,10 @@ def _parse_statements(text: str, at_eof: bool) -> tuple[list[_Keyword], int | No
         v = _VALUE_RE.match(text, m.end())
         if v is None:
             stop = _VALUE_PREFIX_RE.match(text, m.end()).end()
+            if stop < n and not at_eof and "\n" not in text[stop:]:
+                # A string cut by the end of the bytes read so far (a header longer than a
+                # read, e.g. a long NOTE): it may close in the next bytes.
+                raise _NeedMoreBytes
             if stop < n:  # stopped at a quote that is not closed on its line
                 raise ValueError(_line_of(text, stop),
                                  f"keyword {name}: a string is not closed on its line")
@@ -226,7 +239,7 @@ def _parse_statements(text: str, at_eof: bool) -> tuple[list[_Keyword], int | No
             raise _NeedMoreBytes
 
 
-def _read_header_bytes(f, limit: int) -> tuple[bytes, list[_Keyword], int | None, bool]:
+def _read_header_bytes(f) -> tuple[bytes, list[_Keyword], int | None, bool]:
     """Read from the file start until the header (through DATA=) is complete.
 
     Returns the bytes read, statements parsed over a latin-1 view (byte offsets = char
@@ -243,10 +256,9 @@ def _read_header_bytes(f, limit: int) -> tuple[bytes, list[_Keyword], int | None
         try:
             statements, data_at = _parse_statements(buf[start:].decode("latin-1"), at_eof)
         except _NeedMoreBytes:
-            if len(buf) >= limit:
-                raise ValueError(None, f"no DATA keyword in the first {limit >> 20} MB") \
-                    from None
-            size = min(size * 4, limit)
+            if at_eof:  # cannot happen: at the end _parse_statements decides
+                raise ValueError(None, "the header does not end") from None
+            size *= 4
             continue
         return buf, statements, None if data_at is None else data_at + start, at_eof
 
@@ -427,7 +439,7 @@ def read_px_header(path: Path, rel_path: str | None = None) -> PxHeader:
     rel = rel_path or Path(path).name
     try:
         with open(path, "rb") as f:
-            buf, statements, data_at, _ = _read_header_bytes(f, _HEADER_MAX)
+            buf, statements, data_at, _ = _read_header_bytes(f)
             if not buf.strip():
                 raise ValueError(None, "the file is empty")
             codepage, codec = _codepage_of(statements)
@@ -794,7 +806,8 @@ _TABLES = {
         last_month VARCHAR,
         last_updated VARCHAR,
         file_key INTEGER NOT NULL,
-        dataset VARCHAR NOT NULL""",
+        dataset VARCHAR NOT NULL,
+        notes VARCHAR""",
     "statfin_variables": """
         load_id VARCHAR NOT NULL,
         file VARCHAR NOT NULL,
@@ -833,6 +846,8 @@ _TABLE_DOCS = {
                      "raw.statfin_symbols, raw.statfin_variables and raw.statfin_values.",
          "dataset": "Taulu — the short table id ('12r5', '12u4'); the file's cells are in "
                     "the view raw.statfin_<dataset>.",
+         "notes": "Huomautukset — the file's NOTE text (the bundled synthetic files say so "
+                  "there); NULL when it has none.",
          "table_id": "TABLEID as written in the file.",
          "cells": "DATA cells in the file.", "symbols": "DATA cells holding a symbol."}),
     "statfin_variables": (
@@ -887,7 +902,7 @@ _VIEW_COLUMN_DOCS = {
     "loaded_at": "When (UTC).",
     "file": "The file, relative to the raw folder.",
     "file_sha256": "SHA-256 of the file.",
-    "place": "Where in the file: 'PX cell <cell_index>'.",
+    "place": "Where in the file: 'PX cell <cell_index>' (a JSON response: 'value <index>').",
 }
 
 # Dimension columns of the StatFin tables the marts read, so their views exist (empty)
@@ -910,6 +925,11 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"COMMENT ON TABLE raw.{name} IS {_lit(description)}")
             for column, text in docs.items():
                 con.execute(f"COMMENT ON COLUMN raw.{name}.{column} IS {_lit(text)}")
+    # A warehouse from before the NOTE was kept: add the column (its files keep NULL).
+    if "notes" not in {r[0] for r in con.execute("DESCRIBE raw.statfin_files").fetchall()}:
+        con.execute("ALTER TABLE raw.statfin_files ADD COLUMN notes VARCHAR")
+        con.execute("COMMENT ON COLUMN raw.statfin_files.notes IS "
+                    + _lit(_TABLE_DOCS["statfin_files"][1]["notes"]))
 
 
 def _exists(con, name: str, kind: str = "tables") -> bool:
@@ -995,7 +1015,9 @@ def _view_sql(con, dataset: str, known: bool) -> tuple[str, list[str]]:
     exprs += [f"    {item}" for item in (
         "c.value", "c.symbol", "c.cell_index", "f.table_id", "f.matrix", "f.load_id",
         "f.loaded_at", "f.file", "f.file_sha256",
-        "'PX cell ' || CAST(c.cell_index AS VARCHAR) AS place")]
+        # A PxWeb JSON response's cell is its position in the cube (readers/jsonstat.py).
+        "CASE WHEN f.file ILIKE '%.json' THEN 'value ' ELSE 'PX cell ' END"
+        " || CAST(c.cell_index AS VARCHAR) AS place")]
     sql = (
         f"CREATE OR REPLACE VIEW raw.{view} AS\nSELECT\n" + ",\n".join(exprs) + "\n"
         f"FROM (\n    SELECT cell_key // {CELL_KEY_FACTOR} AS file_key,\n"
@@ -1073,12 +1095,13 @@ def load_px(con: duckdb.DuckDBPyConnection, raw: RawFile, ctx: LoadContext) -> P
     con.execute(
         "INSERT INTO raw.statfin_files (load_id, loaded_at, file, file_sha256, table_id, "
         "matrix, codepage, language, title, stub, heading, cells, symbols, first_month, "
-        "last_month, last_updated, file_key, dataset) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "last_month, last_updated, file_key, dataset, notes) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [ctx.load_id, loaded_at, rel, raw.sha256, header.tableid, header.matrix,
          header.codepage, header.language, header.title, header.stub, header.heading,
          total, sum(symbols.values()), periods[0] if periods else None,
-         periods[1] if periods else None, header.last_updated, file_key, header.table_id])
+         periods[1] if periods else None, header.last_updated, file_key, header.table_id,
+         _note(header)])
     _insert_layout(con, raw, ctx, header, file_key)
     refresh_view(con, header.table_id)
     area = next((v for v in header.variables if v.column == "area_code"), None)

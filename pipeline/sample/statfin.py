@@ -40,8 +40,8 @@ CONTENTS_12R5 = [
     ("TYOTOSUUS", "Työttömien työnhakijoiden %-osuus työvoimasta (%)"),
     ("PITKAAIKAISTYOTTOMAT", "Pitkäaikaistyöttömät (lkm.)"),
     ("AVPAIKATLOPUSSA", "Avoimet työpaikat kuukauden laskentapäivänä (lkm.)"),
-    # Not used by any indicator; real files carry more contents than we use.
-    ("ALLE25LOPUSSA", "Alle 25-vuotiaat työttömät työnhakijat laskentapäivänä (lkm.)"),
+    # StatFin's own code and label for the under-25s (real 12r5 files carry it).
+    ("TYOTTOMAT25", "Alle 25-v. työttömät työnhakijat (lkm.)"),
 ]
 SYNTHETIC = "Huom: synteettinen esimerkkiaineisto, ei Tilastokeskuksen julkaisemaa tietoa."
 

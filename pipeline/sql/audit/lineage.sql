@@ -3,43 +3,14 @@
 --   select * from audit.lineage('pilot_area', 'long_term_unemployed', '2023-06-01');
 --   select * from audit.lineage_municipal_share('KU564', 2024);
 --
--- Each row is one raw cell in force (the newest download where several hold it): its
--- source, municipality, month, measure, value or symbol, file and place in the file.
+-- Each row is one raw cell in force (staging.stg_file_versions' rule where several
+-- downloads hold it): its source, municipality, month, measure, value or symbol, file and
+-- place in the file.
 
--- Which raw measures each indicator is computed from; month_offset -3 = three months before.
-create or replace table audit.indicator_sources as
-select * from (values
-    ('jobseekers', 'tem', '1208', 'Työnhakijat', 0),
-    ('unemployed', 'tem', '1208', 'Työttömät työnhakijat', 0),
-    ('long_term_unemployed', 'tem', '1208', 'Pitkäaikaistyöttömät', 0),
-    ('pilot_clients', 'tem', '1208', 'Kuntakokeilun asiakkaat', 0),
-    ('ltu_in_services', 'tem', '4253', 'Palveluissa olevat pitkäaikaistyöttömät', 0),
-    ('ltu_activation_rate_pct', 'tem', '4253', 'Palveluissa olevat pitkäaikaistyöttömät', 0),
-    ('ltu_activation_rate_pct', 'tem', '4253', 'Pitkäaikaistyöttömät', 0),
-    ('spells_started', 'tem', '1356', 'Alkaneet työttömyysjaksot', 0),
-    ('inflow_3m', 'tem', '1356', 'Virta yli 3 kk työttömyyteen', 0),
-    ('inflow_6m', 'tem', '1356', 'Virta yli 6 kk työttömyyteen', 0),
-    ('inflow_12m', 'tem', '1356', 'Virta yli 12 kk työttömyyteen', 0),
-    ('inflow_3m_ratio_pct', 'tem', '1356', 'Virta yli 3 kk työttömyyteen', 0),
-    ('inflow_3m_ratio_pct', 'tem', '1356', 'Alkaneet työttömyysjaksot', -3),
-    ('inflow_6m_ratio_pct', 'tem', '1356', 'Virta yli 6 kk työttömyyteen', 0),
-    ('inflow_6m_ratio_pct', 'tem', '1356', 'Alkaneet työttömyysjaksot', -6),
-    ('inflow_12m_ratio_pct', 'tem', '1356', 'Virta yli 12 kk työttömyyteen', 0),
-    ('inflow_12m_ratio_pct', 'tem', '1356', 'Alkaneet työttömyysjaksot', -12),
-    ('in_services', 'statfin', '12u4', 'PALVELUISSAYHTEENSA', 0),
-    ('activation_rate_pct', 'statfin', '12u4', 'PALVELUISSAYHTEENSA', 0),
-    ('activation_rate_pct', 'statfin', '12u4', 'TYOTTOMATLOPUSSA', 0),
-    ('unemployment_rate_pct', 'statfin', '12r5', 'TYOTTOMATLOPUSSA', 0),
-    ('unemployment_rate_pct', 'statfin', '12r5', 'TYOVOIMATK', 0),
-    ('vacancies', 'statfin', '12r5', 'AVPAIKATLOPUSSA', 0)
-) as t(indicator, family, dataset, measure, month_offset);
-
-comment on table audit.indicator_sources is 'One row per indicator and raw measure it is computed from (marts.indicators_monthly): the lineage map used by audit.lineage().';
-
--- StatFin cells in force: the newest file where downloads overlap (staging's order: the
--- version the raw folder holds now, then LAST-UPDATED, then load time, then file name), totals and breakdowns alike, 12r5 and 12u4
--- together. Every cell of a table's newest file is in force; a cell of an older file only
--- where no newer file of that table has the cell (a download of fewer months or areas
+-- StatFin cells in force, totals and breakdowns alike, 12r5 and 12u4 together: where
+-- downloads overlap, the best-ranked version (staging.stg_file_versions, the one rule).
+-- Every cell of a table's best file is in force; a cell of an older file only where no
+-- better-ranked file of that table has the cell (a download of fewer months or areas
 -- leaves the older ones in force). A table loaded from one file only (the usual case) is
 -- read as it is: a whole-country 12u4 has 28 M cells, so cells are compared one by one only
 -- for the tables that have several files.
@@ -48,19 +19,13 @@ with
 
 file_order as (
     select
-        f.dataset,
-        f.load_id,
-        f.file,
-        f.file_sha256,
-        row_number() over (
-            partition by f.dataset
-            order by coalesce(v.in_force, false) desc, f.last_updated desc nulls last,
-                f.loaded_at desc, f.file desc
-        ) as file_rank,
-        count(*) over (partition by f.dataset) as files_of_dataset
-    from raw.statfin_files as f
-    left join raw.file_versions as v
-        on v.family = 'statfin' and v.file = f.file and v.file_sha256 = f.file_sha256
+        dataset,
+        file,
+        file_sha256,
+        version_rank as file_rank,
+        count(*) over (partition by dataset) as files_of_dataset
+    from staging.stg_file_versions
+    where family = 'statfin'
 ),
 
 one_file as (
@@ -78,7 +43,7 @@ several_files as not materialized (
         union all by name
         select '12u4' as dataset, * from raw.statfin_12u4
     ) as c
-    join file_order as o using (dataset, load_id, file, file_sha256)
+    join file_order as o using (dataset, file, file_sha256)
     where o.files_of_dataset > 1
 ),
 
@@ -103,8 +68,17 @@ select * from newest_wins;
 
 comment on view audit.statfin_cells_in_force is 'One row per StatFin cell in force (12r5 and 12u4; newest file wins), with its file and PX cell.';
 
+-- The raw cells behind one published value of marts.indicators_monthly: the cells of the
+-- source it was taken from (its `source` column), of the indicator's raw measure, or of both
+-- parts of a rate (a part taken k months earlier at that month), for the area's members.
 create or replace macro audit.lineage(p_area, p_indicator, p_month) as table
 with
+
+published as (
+    select source
+    from marts.indicators_monthly
+    where area_code = p_area and indicator = p_indicator and month = cast(p_month as date)
+),
 
 members as (
     select municipality_code from staging.area_members where area_code = p_area
@@ -112,53 +86,38 @@ members as (
     select p_area where p_area like 'KU%'
 ),
 
-sources as (
-    select * from audit.indicator_sources where indicator = p_indicator
-),
-
-tem as (
-    select
-        s.indicator,
-        'TEM ' || c.report as source,
-        c.municipality_code,
-        c.month,
-        c.measure,
-        c.value,
-        c.symbol,
-        c.file,
-        c.place
-    from sources as s
-    join staging.stg_tem_cells as c
-        on s.family = 'tem' and c.report = s.dataset and c.measure = s.measure
-        and c.month = cast(cast(p_month as date) + to_months(s.month_offset) as date)
-    where c.municipality_code in (select municipality_code from members)
-),
-
-statfin as (
-    select
-        s.indicator,
-        'StatFin ' || c.dataset as source,
-        c.area_code as municipality_code,
-        cast(strptime(c.month, '%YM%m') as date) as month,
-        c.content_code as measure,
-        c.value,
-        c.symbol,
-        c.file,
-        c.place
-    from sources as s
-    join audit.statfin_cells_in_force as c
-        on s.family = 'statfin' and c.dataset = s.dataset and c.content_code = s.measure
-        and c.month = strftime(cast(p_month as date) + to_months(s.month_offset), '%YM%m')
-        and coalesce(c.sex, 'SSS') = 'SSS' and coalesce(c.age_group, 'SSS') = 'SSS'
-    where c.area_code in (select municipality_code from members)
+-- The indicator itself, or a rate's parts with their lags (marts.indicator_parts).
+wanted as (
+    select indicator as part, 0 as lag_months
+    from marts.indicator_catalogue
+    where indicator = p_indicator and kind <> 'rate'
+    union all
+    select part, lag_months
+    from marts.indicator_parts
+    where indicator = p_indicator
 )
 
-select * from tem
-union all
-select * from statfin
-order by source, measure, month, municipality_code;
+select
+    p_indicator as indicator,
+    r.source,
+    r.area_code as municipality_code,
+    r.month,
+    r.indicator as part,
+    r.measure,
+    r.value,
+    r.symbol,
+    r.file,
+    r.place
+from wanted as w
+join marts.indicator_raw_values as r
+    on r.indicator = w.part
+    and r.role = 'value'
+    and r.source = (select source from published)
+    and r.month = cast(cast(p_month as date) - to_months(w.lag_months) as date)
+where r.area_code in (select municipality_code from members)
+order by r.source, r.measure, r.month, r.area_code;
 
--- The Kela rows behind a municipality's (or a group's) yearly municipal share.
+-- The Kela rows (in force) behind a municipality's (or a group's) yearly municipal share.
 create or replace macro audit.lineage_municipal_share(p_area, p_year) as table
 with
 
@@ -169,16 +128,15 @@ members as (
 )
 
 select
-    'KU' || lpad(k.kunta_nro, 3, '0') as municipality_code,
-    k.vuosikuukausi,
+    k.municipality_code,
+    year(k.month) * 100 + month(k.month) as vuosikuukausi,
     k.kunta_osuus_eur,
     k.maksettu_eur,
     k.saaja_lkm,
     k.file,
     k.place
-from raw.kela_municipal_share as k
-where k.aikatyyppi = 'Kuukausi' and k.vuosi = p_year
-    and k.ikaryhma = 'Yhteensä' and k.sukupuoli = 'Yhteensä'
-    and k.tyomarkkinatukipaiva_luokka = 'Yhteensä'
-    and 'KU' || lpad(k.kunta_nro, 3, '0') in (select municipality_code from members)
-order by municipality_code, k.vuosikuukausi;
+from staging.stg_kela_municipal_share as k
+where year(k.month) = p_year
+    and k.day_class = 'Yhteensä'
+    and k.municipality_code in (select municipality_code from members)
+order by k.municipality_code, k.month;

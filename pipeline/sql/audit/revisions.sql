@@ -33,7 +33,7 @@ statfin_files as (
 tem as (
     select
         'TEM ' || c.report as source,
-        'KU' || split_part(c.area, ' ', 1) as area_code,
+        marts.municipality_code(c.area) as area_code,
         cast(strptime(c.month, '%YM%m') as date) as month,
         c.measure || coalesce(' / ' || c.breakdown, '') as measure,
         c.value,
@@ -77,7 +77,7 @@ statfin as (
 kela as (
     select
         'Kela' as source,
-        'KU' || lpad(kunta_nro, 3, '0') as area_code,
+        marts.municipality_code(kunta_nro) as area_code,
         make_date(vuosi, kuukausi_nro, 1) as month,
         'kunta_osuus_eur / ' || aikatyyppi || ' / ' || tyomarkkinatukipaiva_luokka || ' / '
             || ikaryhma || ' / ' || sukupuoli as measure,

@@ -1,30 +1,37 @@
--- A group's counts equal the sum of its members' counts (pilot_area = Σ its municipalities)
--- wherever every member has a number.
+-- A group's count equals the sum of its members' published counts (pilot_area = Σ its
+-- municipalities) wherever it covers every member and each member's count comes from the
+-- group's source.
 with
 
 members as (
     select * from staging.area_members
 ),
 
-group_sizes as (
-    select area_code, count(*) as n_members from members group by area_code
+counts as (
+    select m.*
+    from marts.indicators_monthly as m
+    join marts.indicator_catalogue as c using (indicator)
+    where c.kind <> 'rate'
 ),
 
-counts as (
-    select * from marts.indicators_monthly where indicator not like '%_pct'
+groups as (
+    select * from counts where area_code in (select area_code from members)
+        and value is not null and members_covered = members_total
 ),
 
 summed as (
-    select m.area_code, c.month, c.indicator, sum(c.value) as members_sum,
-        count(c.value) as n_values
-    from members as m
-    join counts as c on c.area_code = m.municipality_code
+    select g.area_code, g.month, g.indicator, marts.exact_sum(c.value) as members_sum,
+        count(c.value) filter (where c.source = g.source) as from_group_source
+    from groups as g
+    join members as m on m.area_code = g.area_code
+    join counts as c
+        on c.area_code = m.municipality_code and c.month = g.month
+        and c.indicator = g.indicator
     group by all
 )
 
-select s.area_code, s.month, s.indicator, g.value as group_value, s.members_sum
-from summed as s
-join group_sizes as z using (area_code)
-join counts as g using (area_code, month, indicator)
-where s.n_values = z.n_members and g.value is distinct from s.members_sum
+select g.area_code, g.month, g.indicator, g.value as group_value, s.members_sum
+from groups as g
+join summed as s using (area_code, month, indicator)
+where s.from_group_source = g.members_total and g.value is distinct from s.members_sum
 order by all

@@ -1,59 +1,61 @@
--- One row per area (municipality or group of municipalities) per month per indicator.
--- Counts are published as they are; every rate is computed from counts with the formulas of
--- sql/macros.sql, the same way for a municipality and a group (never a mean of rates).
+-- One row per area (municipality or group of municipalities) per month per indicator: the
+-- value of the first source in the indicator's catalogue order that has one (for a group:
+-- the source covering most members, then the first in order), with that source beside it.
+-- Every area has a row for every month and indicator; the value is NULL where no source has
+-- one, and audit.coverage says why.
 with
 
-counts as (
-    select * from marts.area_month_counts
+candidates as (
+    select * from marts.indicator_values_by_source
+),
+
+catalogue as (
+    select * from marts.indicator_catalogue where monthly and breakdown is null
+),
+
+areas as (
+    select distinct area_code, area_type from candidates
+),
+
+months as (
+    select distinct month from candidates
+),
+
+-- The area's members: 1 for a municipality; a group's from the catalogue-independent list.
+members as (
+    select area_code, count(*) as members_total from staging.area_members group by area_code
+),
+
+spine as (
+    select a.area_code, a.area_type, m.month, c.indicator
+    from areas as a
+    cross join months as m
+    cross join catalogue as c
+),
+
+chosen as (
+    select *
+    from candidates
+    where value is not null
+    qualify row_number() over (
+        partition by area_code, month, indicator
+        order by members_covered desc, precedence
+    ) = 1
 ),
 
 final as (
-    select *
-    from (
-        select
-            area_code,
-            month,
-            jobseekers,
-            unemployed,
-            long_term_unemployed,
-            pilot_clients,
-            ltu_in_services,
-            -- pitkäaikaistyöttömien aktivointiaste (TEM 4253)
-            marts.activation_rate_pct(ltu_in_services, ltu_4253) as ltu_activation_rate_pct,
-            spells_started,
-            inflow_3m,
-            inflow_6m,
-            inflow_12m,
-            -- virta yli k kk työttömyyteen / k kk aiemmin alkaneet työttömyysjaksot
-            marts.pct(inflow_3m, started_3m_before) as inflow_3m_ratio_pct,
-            marts.pct(inflow_6m, started_6m_before) as inflow_6m_ratio_pct,
-            marts.pct(inflow_12m, started_12m_before) as inflow_12m_ratio_pct,
-            in_services,
-            -- aktivointiaste (StatFin 12u4)
-            marts.activation_rate_pct(in_services, unemployed_12u4) as activation_rate_pct,
-            -- työttömyysaste: työttömät työnhakijat / työvoima (StatFin 12r5)
-            marts.pct(unemployed_12r5, labour_force) as unemployment_rate_pct,
-            vacancies
-        from counts
-    )
-    unpivot include nulls (value for indicator in (columns(* exclude (area_code, month))))
-),
-
-sources as (
-    select * from (values
-        ('jobseekers', 'TEM 1208'), ('unemployed', 'TEM 1208'),
-        ('long_term_unemployed', 'TEM 1208'), ('pilot_clients', 'TEM 1208'),
-        ('ltu_in_services', 'TEM 4253'), ('ltu_activation_rate_pct', 'TEM 4253'),
-        ('spells_started', 'TEM 1356'), ('inflow_3m', 'TEM 1356'), ('inflow_6m', 'TEM 1356'),
-        ('inflow_12m', 'TEM 1356'), ('inflow_3m_ratio_pct', 'TEM 1356'),
-        ('inflow_6m_ratio_pct', 'TEM 1356'), ('inflow_12m_ratio_pct', 'TEM 1356'),
-        ('in_services', 'StatFin 12u4'), ('activation_rate_pct', 'StatFin 12u4'),
-        ('unemployment_rate_pct', 'StatFin 12r5'), ('vacancies', 'StatFin 12r5')
-    ) as t(indicator, source)
+    select
+        s.area_code,
+        s.month,
+        s.indicator,
+        c.value,
+        c.source,
+        coalesce(c.members_covered, 0) as members_covered,
+        coalesce(mb.members_total, 1) as members_total
+    from spine as s
+    left join chosen as c using (area_code, month, indicator)
+    left join members as mb on mb.area_code = s.area_code and s.area_type = 'group'
 )
 
-select final.area_code, final.month, final.indicator, final.value::double as value,
-    sources.source
-from final
-join sources using (indicator)
+select * from final
 order by area_code, indicator, month

@@ -1,109 +1,113 @@
--- One row per area per year per indicator. Stocks: the mean of the year's months. Flows:
--- the year's sum. Inflow ratios: the mean of the twelve monthly ratios, and (_pooled) Σ inflows
--- / Σ spells started k months earlier. Rates of stocks: the ratio of the yearly means
--- (Statistics Finland's method), never the mean of monthly rates.
+-- One row per area per year per indicator, by the indicator's yearly rule in the catalogue
+-- (marts.indicator_catalogue.yearly): mean (stocks: the mean of the months), sum (flows),
+-- mean_of_months (a rate as the mean of its monthly values), parts (a rate as its formula
+-- over the year's parts — the mean of a stock, the sum of a flow — over the months that have
+-- both, from the one source covering most months; never a mean of rates).
 with
 
-counts as (
-    select * from marts.area_month_counts
+catalogue as (
+    select * from marts.indicator_catalogue
+),
+
+parts as (
+    select * from marts.indicator_parts
 ),
 
 monthly as (
     select * from marts.indicators_monthly
 ),
 
-yearly_counts as (
+candidates as (
+    select * from marts.indicator_values_by_source
+),
+
+-- Stocks, flows and rates averaged over months: from the published monthly values.
+from_months as (
+    select
+        m.area_code,
+        year(m.month) as year,
+        m.indicator,
+        case c.yearly
+            when 'sum' then marts.exact_sum(m.value)
+            when 'mean' then marts.exact_mean(m.value)
+            else avg(m.value)  -- mean_of_months: a mean of rates, as the report takes it
+        end as value,
+        count(m.value) as months_covered,
+        string_agg(distinct m.source, ', ' order by m.source) as source,
+        min(m.members_covered) filter (where m.value is not null) as members_covered,
+        max(m.members_total) as members_total
+    from monthly as m
+    join catalogue as c using (indicator)
+    where c.yearly in ('mean', 'sum', 'mean_of_months')
+    group by m.area_code, year(m.month), m.indicator, c.yearly
+),
+
+-- Rates from their yearly parts, per source; the source with most months wins.
+rate_parts as (
+    select
+        v.area_code,
+        year(v.month) as year,
+        v.indicator,
+        v.source,
+        v.precedence,
+        any_value(c.formula) as formula,
+        case any_value(k1.kind)
+            when 'stock' then marts.exact_mean(v.part1) else marts.exact_sum(v.part1)
+        end as part1,
+        case any_value(k2.kind)
+            when 'stock' then marts.exact_mean(v.part2) else marts.exact_sum(v.part2)
+        end as part2,
+        count(*) as months_covered,
+        min(v.members_covered) as members_covered,
+        max(v.members_total) as members_total
+    from candidates as v
+    join catalogue as c using (indicator)
+    join parts as p1 on p1.indicator = v.indicator and p1.position = 1
+    join parts as p2 on p2.indicator = v.indicator and p2.position = 2
+    join catalogue as k1 on k1.indicator = p1.part
+    join catalogue as k2 on k2.indicator = p2.part
+    where c.yearly = 'parts' and v.part1 is not null and v.part2 is not null
+    group by v.area_code, year(v.month), v.indicator, v.source, v.precedence
+),
+
+from_parts as (
     select
         area_code,
-        year(month) as year,
-        avg(jobseekers) as jobseekers,
-        avg(unemployed) as unemployed,
-        avg(long_term_unemployed) as long_term_unemployed,
-        avg(pilot_clients) as pilot_clients,
-        avg(ltu_in_services) as ltu_in_services,
-        avg(ltu_4253) as ltu_4253,
-        avg(in_services) as in_services,
-        avg(unemployed_12u4) as unemployed_12u4,
-        avg(unemployed_12r5) as unemployed_12r5,
-        avg(labour_force) as labour_force,
-        avg(vacancies) as vacancies,
-        sum(spells_started) as spells_started,
-        sum(inflow_3m) as inflow_3m,
-        sum(inflow_6m) as inflow_6m,
-        sum(inflow_12m) as inflow_12m,
-        -- pooled ratios use only months where both the inflow and the lagged starts exist
-        marts.pct(sum(inflow_3m) filter (where started_3m_before is not null),
-                  sum(started_3m_before) filter (where inflow_3m is not null))
-            as inflow_3m_ratio_pct_pooled,
-        marts.pct(sum(inflow_6m) filter (where started_6m_before is not null),
-                  sum(started_6m_before) filter (where inflow_6m is not null))
-            as inflow_6m_ratio_pct_pooled,
-        marts.pct(sum(inflow_12m) filter (where started_12m_before is not null),
-                  sum(started_12m_before) filter (where inflow_12m is not null))
-            as inflow_12m_ratio_pct_pooled
-    from counts
-    group by area_code, year(month)
+        year,
+        indicator,
+        marts.rate(formula, part1, part2) as value,
+        months_covered,
+        source,
+        members_covered,
+        members_total
+    from rate_parts
+    qualify row_number() over (
+        partition by area_code, year, indicator
+        order by months_covered desc, members_covered desc, precedence
+    ) = 1
 ),
 
-yearly_values as (
-    select *
-    from (
-        select
-            area_code,
-            year,
-            jobseekers,
-            unemployed,
-            long_term_unemployed,
-            pilot_clients,
-            ltu_in_services,
-            marts.activation_rate_pct(ltu_in_services, ltu_4253) as ltu_activation_rate_pct,
-            spells_started,
-            inflow_3m,
-            inflow_6m,
-            inflow_12m,
-            inflow_3m_ratio_pct_pooled,
-            inflow_6m_ratio_pct_pooled,
-            inflow_12m_ratio_pct_pooled,
-            in_services,
-            marts.activation_rate_pct(in_services, unemployed_12u4) as activation_rate_pct,
-            marts.pct(unemployed_12r5, labour_force) as unemployment_rate_pct,
-            vacancies
-        from yearly_counts
-    )
-    unpivot include nulls (value for indicator in (columns(* exclude (area_code, year))))
-),
-
--- Months behind each yearly value: those with a number for the indicator (for a rate, the
--- months with the rate itself).
-coverage as (
-    select area_code, year(month) as year, indicator, count(value) as months_covered
-    from monthly
-    group by all
-),
-
-mean_of_monthly_ratios as (
-    select area_code, year(month) as year, indicator, avg(value) as value,
-        count(value) as months_covered
-    from monthly
-    where indicator in ('inflow_3m_ratio_pct', 'inflow_6m_ratio_pct', 'inflow_12m_ratio_pct')
-    group by all
+-- Every area and year the monthly mart has, for every rate built from parts (NULL when no
+-- source had both parts in any month).
+parts_spine as (
+    select distinct m.area_code, year(m.month) as year, c.indicator,
+        max(m.members_total) over (partition by m.area_code) as members_total
+    from monthly as m
+    cross join catalogue as c
+    where c.yearly = 'parts'
 ),
 
 final as (
-    select
-        y.area_code,
-        y.year,
-        y.indicator,
-        y.value::double as value,
-        coalesce(c.months_covered, p.months_covered) as months_covered
-    from yearly_values as y
-    left join coverage as c using (area_code, year, indicator)
-    left join coverage as p
-        on p.area_code = y.area_code and p.year = y.year
-        and p.indicator = replace(y.indicator, '_pooled', '')
+    select area_code, year, indicator, cast(value as double) as value,
+        months_covered, source, coalesce(members_covered, 0) as members_covered,
+        members_total
+    from from_months
     union all
-    select area_code, year, indicator, value::double, months_covered
-    from mean_of_monthly_ratios
+    select s.area_code, s.year, s.indicator, cast(p.value as double),
+        coalesce(p.months_covered, 0), p.source, coalesce(p.members_covered, 0),
+        s.members_total
+    from parts_spine as s
+    left join from_parts as p using (area_code, year, indicator)
 )
 
 select * from final
