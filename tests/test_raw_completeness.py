@@ -135,10 +135,12 @@ def test_a_failed_staging_check_shows_its_rows_in_the_summary(folder, tmp_path):
     code, log = _run(raw, marts, tmp_path)
     assert code == 1
     summary = log[log.index("\nchecks: "):]
-    assert "check failed: staging/stg_tem_4253 published_rate_matches (1 offending rows)" in \
-        summary
-    row = summary.split("published_rate_matches (1 offending rows)\n")[1].splitlines()[1]
-    assert row.split()[:3] == ["KU244", "2022-05-01", "99.9"], summary
+    assert ("check failed: marts/indicator_values_by_source published_rates_match "
+            "(1 offending rows)") in summary
+    row = summary.split("published_rates_match (1 offending rows)\n")[1].splitlines()[1]
+    assert row.split()[:5] == ["KU244", "2022-05-01", "ltu_activation_rate_pct", "TEM",
+                               "4253"], summary
+    assert "99.9" in row, summary
 
 
 def _shorten_period(path, last_month: str) -> None:
