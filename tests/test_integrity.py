@@ -113,3 +113,29 @@ def test_an_edited_version_the_folder_no_longer_holds_refuses_the_run(base):
     assert "were changed outside a run" in log and "delete " in log
     assert "nothing was published" in log
     assert sha(published_path(base / "marts")) == before
+
+
+def test_a_column_a_new_pipeline_version_adds_is_not_an_edit(base):
+    """The upgrade that added raw.statfin_files.notes (the PX reader adds the column to an
+    older working database): the checksums an older version took, without that column,
+    still hold; nothing is reloaded or refused. An edit after it is still caught."""
+    from pipeline import integrity
+    from pipeline.raw_layer import FAMILIES
+
+    con = duckdb.connect(str(work_db_path(base / "marts")))
+    try:  # the working database as the version before the column left it
+        con.execute("alter table raw.statfin_files drop column notes")
+        con.execute(f"delete from {integrity.CHECKSUMS} where family = 'statfin'")
+        integrity.record(con, FAMILIES["statfin"])
+        [(cols,)] = con.execute(f"select distinct columns from {integrity.CHECKSUMS} "
+                                "where relation = 'raw.statfin_files'").fetchall()
+        assert '"notes"' not in cols
+    finally:
+        con.close()
+    code, log = run(base)
+    assert code == 0 and "reloaded" not in log and "changed outside a run" not in log, log
+    tamper(base, FILE, PLACE, 167)
+    code, log = run(base)
+    assert code == 0, log
+    assert f"reloaded {FILE}" in log
+    assert published_rows(base, RAW, [FILE, PLACE]) == [(67,)]
