@@ -5,7 +5,8 @@
     verify      compare the published marts with the report's published figures
     load        load one raw file into a DuckDB file's raw schema and say what it held
     export      render the report's figures from the published warehouse
-    sql         run a read-only query on the published warehouse
+    sql         run one read-only query on the published warehouse (nothing else: no
+                files, no settings, no writes; stopped after --timeout seconds)
     dictionary  write the data dictionary (Markdown) from the warehouse's comments
 """
 
@@ -175,35 +176,22 @@ def cmd_load(args) -> int:
 def cmd_sql(args) -> int:
     import duckdb
 
-    from .warehouse import connect_published
+    from . import readonly_sql as ro
 
+    emit = ro.emit_csv(sys.stdout) if args.csv else ro.emit_table(args.max_rows)
     try:
-        con = connect_published(args.marts_dir)
+        ro.run(args.marts_dir, args.query, emit, timeout=args.timeout)
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    try:
-        if args.csv:
-            import csv
-
-            res = con.execute(args.query)
-            w = csv.writer(sys.stdout, lineterminator="\n")
-            w.writerow([d[0] for d in res.description or []])
-            for batch in iter(lambda: res.fetchmany(10_000), []):
-                w.writerows(batch)
-        else:
-            rel = con.sql(args.query)
-            if rel is not None:  # None: a statement without a result (SET, PRAGMA …)
-                rel.show(max_rows=args.max_rows, max_width=10_000)
-    except duckdb.Error as e:
-        # The file is opened read-only: DuckDB refuses every write with this error.
-        msg = str(e).splitlines()[0]
-        if "read-only" in msg.lower():
-            msg = "the published warehouse is read-only; writes are refused (" + msg + ")"
-        print(f"error: {msg}", file=sys.stderr)
+    except ro.Refused as e:
+        print(f"refused: {e}", file=sys.stderr)
         return 1
-    finally:
-        con.close()
+    except (ro.TimedOut, duckdb.Error) as e:
+        print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # | head: the reader has what it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the exit flush stays quiet
     return 0
 
 
@@ -292,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     sql.add_argument("--marts-dir", type=Path, default=Path("data/marts"))
     sql.add_argument("--csv", action="store_true", help="all rows as CSV on stdout")
     sql.add_argument("--max-rows", type=int, default=200)
+    sql.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="stop the query after this long (default 60)")
     sql.set_defaults(func=cmd_sql)
 
     dic = sub.add_parser("dictionary", help="write the data dictionary as Markdown")

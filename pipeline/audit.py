@@ -103,7 +103,8 @@ def record_run(con, run_id: str, published: Path | None = None) -> dict:
     con.execute("create schema if not exists audit")
     con.execute(RUNS_DDL)
     if published is not None and Path(published).exists():
-        con.execute(f"attach '{published}' as published_now (read_only)")
+        # The path as a bound parameter: a folder may be named q'x.
+        con.execute("attach ? as published_now (read_only)", [str(published)])
         try:
             has_runs = con.execute(
                 "select count(*) from duckdb_tables() where database_name = 'published_now' "

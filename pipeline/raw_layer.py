@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import integrity
+from .faults import fault_point
 from .models import all_checks
 from .readers.common import FILE_VERSIONS, LoadContext, RawFile, RawInputError
 from .readers.jsonstat import load_statfin, sniff_statfin
@@ -326,6 +328,7 @@ class FamilyLoad:
     unrecognised: list[str] = field(default_factory=list)
     not_loaded: list[NotLoaded] = field(default_factory=list)  # every file not loaded, why
     shorter: list[str] = field(default_factory=list)    # shorter versions (accepted)
+    reloaded: set[tuple[str, str]] = field(default_factory=set)  # rows changed outside a run
 
 
 def load_family(con, raw_dir: Path, family: str, found: Scan | None = None, *,
@@ -359,6 +362,8 @@ def load_family(con, raw_dir: Path, family: str, found: Scan | None = None, *,
             raise first
         _backfill_versions(con, fam)
         wanted = {rf.rel_path: rf.sha256 for rf, _ in files}
+        result.reloaded = integrity.verify(con, fam, wanted, ctx)  # rows edited outside a run
+        present -= result.reloaded
         gone = sorted(present_paths - set(wanted))
         if gone and not accept_removed:
             raise _gone_error(con, family, gone, found)
@@ -399,6 +404,8 @@ def load_family(con, raw_dir: Path, family: str, found: Scan | None = None, *,
                                         f"the shorter file is intended, run with "
                                         f"{ACCEPT_SHORTER_FLAG}")
                 result.shorter.append(f"{rel}: {problem}")
+        integrity.record(con, fam)
+        fault_point("raw_load", family)
         con.execute("commit")
     except RawInputError as e:
         con.execute("rollback")

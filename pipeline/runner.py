@@ -10,7 +10,12 @@ the temp files it left beside the published warehouse are removed (see
 
 ``changed_only``: recompute only the source families whose raw files differ from what the
 published warehouse (and the working database) were built from: their raw asset and
-everything downstream of it. Everything when there is nothing to compare with.
+everything downstream of it; and draw the charts an earlier run published for and did not
+draw (``reports_status``). Everything when there is nothing to compare with.
+
+The summary is read from disk: what the published warehouse's ``audit.runs`` says was
+published, and which charts are still owed. Before anything runs, ``storage.preflight``
+checks that the run can write where it must.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from dagster import (
     LoggerDefinition,
 )
 
+from . import reports_status
 from .audit import code_version
 from .definitions import build_defs
 from .defs.automation import (
@@ -37,14 +43,17 @@ from .defs.automation import (
     REFRESH_JOB,
     TRIGGER_TAG,
     downstream_selection,
+    published_inputs,
     release_abandoned_runs,
     remove_stale_temp_files,
     run_tags_for_this_process,
+    running_pids,
     stale_families,
 )
 from .defs.publish import PUBLISHED_KEY
 from .run_origin import show_on_timeline
-from .warehouse import published_path
+from .storage import StorageError, preflight
+from .warehouse import published_path, work_db_path
 
 PROGRESS_LOGGER = "progress"
 
@@ -54,16 +63,24 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
                  accept_coverage_loss: bool = False, accept_removed: bool = False,
                  accept_shorter: bool = False) -> int:
     """Materialize the assets (all, ``selection``, or with ``changed_only`` those downstream
-    of changed files); print progress, what was published and every failure. 0 = success.
+    of changed files and the charts an earlier run did not finish); print progress, what
+    was published and every failure. 0 = success.
 
     ``accept_removed``: a raw file loaded before that is gone (or no longer recognised) is
     removed from the warehouse instead of failing the run; ``accept_shorter``: a new version
     covering fewer months or areas than the one it replaces is taken (RawLoadConfig)."""
     start = time.monotonic()
-    defs = build_defs(raw_dir, marts_dir, reports_dir, accept_coverage_loss)
     marts = Path(marts_dir)
     published = published_path(marts)
     with DagsterInstance.get() as instance:
+        try:
+            _preflight(instance, marts, Path(reports_dir))
+        except StorageError as e:
+            print(f"error: {e}", file=out)
+            print("nothing was run; " + (f"{published} is unchanged" if published.exists()
+                                         else "nothing was published"), file=out)
+            return 1
+        defs = build_defs(raw_dir, marts_dir, reports_dir, accept_coverage_loss)
         for line in [*release_abandoned_runs(instance), *remove_stale_temp_files(marts)]:
             print(f"recovered: {line}", file=out)
         graph = defs.resolve_asset_graph()
@@ -75,17 +92,27 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
         keys, scope = selection, "selected"
         if changed_only:
             stale = stale_families(Path(raw_dir), marts, code_version=code_version())
+            owed = owed_chart_keys(marts, graph)
             if stale.families is None:
                 print(f"changed only: {stale.reason}; running everything", file=out)
-            elif not stale.families:
+            elif not stale.families and not owed:
                 print(f"nothing changed since the published run {stale.published_run[:8]}: "
                       f"{published} is up to date", file=out)
                 return 0
             else:
                 for fam, why in sorted(stale.details.items()):
                     print(f"changed: {fam} ({'; '.join(why)})", file=out)
-                keys, _checks = downstream_selection(stale.families, graph)
-                scope = "downstream of " + ", ".join(sorted(stale.families))
+                keys = downstream_selection(stale.families, graph)[0] if stale.families else []
+                scopes = ["downstream of " + ", ".join(sorted(stale.families))] \
+                    if stale.families else []
+                if owed:
+                    runs = sorted({r[:8] for r in owed.values()})
+                    print(f"charts not finished by run {', '.join(runs)}: "
+                          f"{', '.join(k.to_user_string() for k in owed)}; drawing them",
+                          file=out)
+                    keys = sorted({*keys, *owed}, key=lambda k: k.to_user_string())
+                    scopes.append("charts owed")
+                scope = "; ".join(scopes)
         if keys is None:
             keys, scope = everything, "everything"
         tags = {**run_tags_for_this_process(), TRIGGER_TAG: "cli",
@@ -95,7 +122,6 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
                             names={k.to_python_identifier(): k.to_user_string() for k in keys})
         print(f"run {run_id[:8]}: {len(keys)} of {len(everything)} assets ({scope})",
               file=out, flush=True)
-        before = _mtime(published)
         job = Definitions.merge(defs, Definitions(
             loggers={PROGRESS_LOGGER: progress.logger_def()})).resolve_job_def(REFRESH_JOB)
         run_config: dict = {"loggers": {PROGRESS_LOGGER: {}}}
@@ -110,8 +136,33 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
             asset_selection=None if keys == everything else keys,
         )
         show_on_timeline(instance, run_id)  # the UI's timeline skips runs without an origin
-    return progress.summary(result.success, published, before, Path(reports_dir),
+    return progress.summary(result.success, published, published_run(marts) == run_id,
+                            reports_status.pending(marts), Path(reports_dir),
                             time.monotonic() - start, run_id, publishes=PUBLISHED_KEY in keys)
+
+
+def owed_chart_keys(marts: Path, graph) -> dict[AssetKey, str]:
+    """The chart assets an earlier run owes (reports_status), with the run that owes each."""
+    existing = set(graph.materializable_asset_keys)
+    owed = sorted(reports_status.pending(marts).items())
+    return {AssetKey(["reports", f]): run for f, run in owed
+            if AssetKey(["reports", f]) in existing}
+
+
+def published_run(marts: Path) -> str | None:
+    """The run id the published warehouse records as its latest (``audit.runs``)."""
+    pub = published_inputs(marts)
+    return pub["run_id"] if pub else None
+
+
+def _preflight(instance, marts: Path, reports: Path) -> None:
+    """The folders a run writes are writable, and the working database is not held by a
+    process other than a run of this pipeline (those take turns in the writer pool)."""
+    try:
+        preflight(marts, reports, work_db_path(marts))
+    except StorageError as e:
+        if e.pid is None or e.pid not in running_pids(instance):
+            raise
 
 
 @dataclass
@@ -151,6 +202,10 @@ class Progress:
             rows = mat.metadata.get("dagster/row_count")
             self.rows.setdefault(ev.step_key, []).append(
                 (mat.asset_key.to_user_string(), rows.value if rows else None))
+            reloaded = mat.metadata.get("files_reloaded")
+            for file in (reloaded.value if reloaded else None) or []:
+                self._print(f"  reloaded {file}: its rows in the working database had been "
+                            "changed outside a run")
             # The raw assets name every file of the folder they did not load, and why.
             if (files := mat.metadata.get("not_loaded_files")) is not None:
                 self.not_loaded.update((f["file"], f["reason"]) for f in files.value)
@@ -194,8 +249,11 @@ class Progress:
             self.errors.append(f"step failed: {name}: {msg}")
             self._print(f"  FAILED {name}: {msg}")
 
-    def summary(self, success: bool, published: Path, before, reports_dir: Path,
-                took: float, run_id: str, publishes: bool = True) -> int:
+    def summary(self, success: bool, published: Path, published_now: bool,
+                owed: dict[str, str], reports_dir: Path, took: float, run_id: str,
+                publishes: bool = True) -> int:
+        """What happened, from what is on disk: ``published_now`` = the published warehouse
+        records this run (audit.runs), ``owed`` = charts not drawn since (reports_status)."""
         out = self.out
         print(f"checks: {self.checks['passed']} passed, {self.checks['warned']} warned, "
               f"{self.checks['failed']} failed", file=out)
@@ -210,20 +268,27 @@ class Progress:
                 print(f"  {rel}: {why}", file=out)
         for rel in sorted(self.removed):
             print(f"raw file removed from the warehouse (--accept-removed): {rel}", file=out)
-        if success and not publishes:
-            print(f"run {run_id[:8]} succeeded in {took:.1f} s ({self.done} of {self.total} "
-                  "assets; the selection does not include publishing)", file=out)
-            return 0
-        if success and _mtime(published) != before:
+        if published_now:
             print(f"published {published}", file=out)
             _print_coverage(published, out)
-            if self.reports:
-                print(f"charts in {reports_dir}/", file=out)
-            print(f"run {run_id[:8]} succeeded in {took:.1f} s "
-                  f"({self.done} of {self.total} assets)", file=out)
+        if self.reports:
+            print(f"charts in {reports_dir}/", file=out)
+        if owed:
+            print(f"charts not made yet: {', '.join(sorted(owed))} (owed by run "
+                  f"{', '.join(sorted({r[:8] for r in owed.values()}))}); "
+                  "`python -m pipeline run --changed-only` draws them", file=out)
+        if success:
+            what = ("; the selection does not include publishing"
+                    if not publishes and not published_now else "")
+            print(f"run {run_id[:8]} succeeded in {took:.1f} s ({self.done} of {self.total} "
+                  f"assets{what})", file=out)
             return 0
-        print(f"run {run_id[:8]} FAILED in {took:.1f} s; nothing was published"
-              + (f" ({published} is unchanged)" if before else ""), file=out)
+        if published_now:
+            print(f"run {run_id[:8]} FAILED in {took:.1f} s after publishing {published}: "
+                  "see the errors above", file=out)
+        else:
+            print(f"run {run_id[:8]} FAILED in {took:.1f} s; nothing was published"
+                  + (f" ({published} is unchanged)" if published.exists() else ""), file=out)
         return 1
 
 
@@ -282,6 +347,3 @@ def _print_coverage(published: Path, out) -> None:
     for line in lines:
         print(f"  {line}", file=out)
 
-
-def _mtime(path: Path) -> float | None:
-    return path.stat().st_mtime_ns if path.exists() else None

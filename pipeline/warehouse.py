@@ -29,21 +29,39 @@ def work_db_path(marts_dir: Path) -> Path:
     return Path(marts_dir) / WORK_DIR_NAME / WORK_DB_NAME
 
 
-def publish(work_db: Path, marts_dir: Path) -> Path:
-    """Copy the working database into place as the published warehouse, atomically."""
+def publish(work_db: Path, marts_dir: Path, before_rename=None) -> Path:
+    """Copy the working database into place as the published warehouse, atomically.
+
+    ``before_rename()`` is called when the copy is complete, just before it replaces the
+    published file. A full disk or a read-only folder raises ``StorageError`` naming the
+    path; the published file is then unchanged and no temp copy is left."""
+    from .faults import fault_point
+    from .storage import connect_working, explain_os_error
+
     work_db, target = Path(work_db), published_path(marts_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(work_db))
+    con = connect_working(work_db)
     try:
         con.execute("checkpoint")  # fold the WAL in, so the copy is the whole database
     finally:
         con.close()
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(work_db, tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
+        try:
+            shutil.copyfile(work_db, tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        except OSError as e:
+            err = explain_os_error(e, tmp, f"the copy of the working database that would "
+                                           f"replace {target}; {target} is unchanged")
+            raise (err or e) from e
+        if before_rename is not None:
+            before_rename()
+        fault_point("before_publish_rename")
+        try:
+            os.replace(tmp, target)
+        except OSError as e:
+            raise (explain_os_error(e, target) or e) from e
         dir_fd = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
@@ -53,6 +71,17 @@ def publish(work_db: Path, marts_dir: Path) -> Path:
         if tmp.exists():
             tmp.unlink()
     return target
+
+
+def quote_identifier(name: str) -> str:
+    """A SQL identifier in double quotes (a double quote inside doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """A SQL string literal (a single quote inside doubled): for the few statements that
+    take no bound parameters (ATTACH, COMMENT ON)."""
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def connect_published(marts_dir: Path) -> duckdb.DuckDBPyConnection:
@@ -78,9 +107,20 @@ def export_parquet(published: Path, out_dir: Path) -> list[Path]:
             "select table_name from duckdb_tables() where schema_name = 'marts' "
             "order by table_name").fetchall()]
         for t in tables:
-            # COPY takes no bound parameters; the path is ours, the table name from the catalog.
-            con.execute(f"copy (select * from marts.{t}) to '{tmp / (t + '.parquet')}' "
-                        "(format parquet, compression zstd)")
+            # The path goes to DuckDB as an argument, never inside SQL text (a folder may be
+            # named q'x); the table name is quoted as an identifier.
+            con.table(f"marts.{quote_identifier(t)}").write_parquet(
+                str(tmp / f"{t}.parquet"), compression="zstd")
+    except (OSError, duckdb.Error) as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        from .storage import explain_duckdb_error, explain_os_error
+
+        err = (explain_os_error(e, tmp) if isinstance(e, OSError)
+               else explain_duckdb_error(e, tmp))
+        raise (err or e) from e
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     finally:
         con.close()
     if out_dir.exists():

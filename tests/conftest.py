@@ -13,6 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_RAW = ROOT / "data" / "raw"
 FIXTURES = ROOT / "tests" / "fixtures"
+# shared/ (real StatFin files, format notes) lies beside the repository: found relative to
+# it, never at a fixed machine path.
+SHARED = ROOT.parent / "shared"
 
 TITLES = {
     "1208": "Työnvälitystilasto 1208: Työnhakijat ja kuntakokeilun asiakkaat kuukauden lopussa",
@@ -113,3 +116,58 @@ def copy_of_run(run: tuple[Path, str], tmp_path_factory, name: str) -> Path:
     shutil.copytree(run[0], dst, dirs_exist_ok=True)
     return dst
 
+
+
+# --- A hand-computed pilot area (Kuvio 8 and 9) -------------------------------------------
+# TEM 1208 and 4253 for the eight pilot municipalities, May and June 2023, numbers chosen by
+# hand. Pitkäaikaistyöttömät (long-term unemployed, L) and, in 4253, those in services (S):
+#
+#   municipality   L May  L June   S     4253 rate = 100·S/(L+S), as TEM rounds it
+#   564 Oulu        4094    4086  370    8.3 (May 370/4464 = 8.29 %, June 370/4456 = 8.30 %)
+#   244 Kempele      230     230   21    8.4
+#   494 Muhos        120     120   11    8.4
+#   139 Ii           156     156   14    8.2
+#   425 Liminka       70      70    6    7.9
+#   436 Lumijoki      25      25    3   10.7
+#   859 Tyrnävä       53      53    4    7.0
+#   072 Hailuoto       9       9    1   10.0
+#   pilot area      4757    4749  430
+#
+# Kuvio 8 (the pilot area's L): May 4094+230+120+156+70+25+53+9 = 4757, June 4749.
+# Kuvio 9 (100·ΣS/(ΣL+ΣS)): May 43000/5187 = 8.28996 %, June 43000/5179 = 8.30276 %.
+# The report's labels: June 2023 4749 and 8.3 (equal); May 2023 4758 and 7.6 (not).
+PILOT_2023 = [  # (area, L May, L June, S both months, published rate)
+    ("564 Oulu", 4094, 4086, 370, 8.3), ("244 Kempele", 230, 230, 21, 8.4),
+    ("494 Muhos", 120, 120, 11, 8.4), ("139 Ii", 156, 156, 14, 8.2),
+    ("425 Liminka", 70, 70, 6, 7.9), ("436 Lumijoki", 25, 25, 3, 10.7),
+    ("859 Tyrnävä", 53, 53, 4, 7.0), ("072 Hailuoto", 9, 9, 1, 10.0),
+]
+
+
+def write_pilot_2023(raw: Path) -> None:
+    """The hand-computed files above. 1208's other columns: clients = L, jobseekers = 3L,
+    unemployed = 2L (so L is within the unemployed)."""
+    r1208, r4253 = [], []
+    for area, may, june, s, rate in PILOT_2023:
+        for month, ltu in (("2023M05", may), ("2023M06", june)):
+            r1208.append([area, month, ltu, 3 * ltu, 2 * ltu, ltu])
+            r4253.append([area, month, ltu, s, rate])
+    write_tem_csv(raw / "tem" / "1208_pilot_2023.csv", "1208", r1208)
+    write_tem_csv(raw / "tem" / "4253_pilot_2023.csv", "4253", r4253)
+
+
+@pytest.fixture(scope="session")
+def pilot_2023_run(_dagster_home, tmp_path_factory) -> Path:
+    """One run on the hand-computed pilot files (charts not drawn): its folder."""
+    from pipeline.definitions import build_defs
+    from pipeline.runner import run_pipeline
+
+    base = tmp_path_factory.mktemp("pilot_2023")
+    write_pilot_2023(base / "raw")
+    graph = build_defs(str(base / "raw"), str(base / "marts")).resolve_asset_graph()
+    keys = [k for k in graph.materializable_asset_keys if k.path[0] != "reports"]
+    out = io.StringIO()
+    code = run_pipeline(str(base / "raw"), str(base / "marts"), str(base / "reports"),
+                        out=out, selection=keys)
+    assert code == 0, out.getvalue()
+    return base

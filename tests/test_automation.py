@@ -240,6 +240,28 @@ def test_sensor_runs_only_on_content_changes(folder, monkeypatch):
     assert "raw/tem" in _keys(request) and "raw/kela" not in _keys(request)
 
 
+def test_sensor_draws_the_charts_a_killed_run_owes_without_a_file_change(folder):
+    """Issue 13, finding 5: a run that published and was killed before its charts leaves
+    them owed (reports_status); the next tick runs just those charts, once."""
+    from pipeline import reports_status
+
+    first = _tick(folder)
+    _publish_fake(folder, load_cursor(first.cursor))
+    reports_status.before_publish(folder["marts"], "r1", ["kuvio_11", "figures"])
+    reports_status.published(folder["marts"], "r1")
+    second = _tick(folder, first.cursor)
+    [request] = second.run_requests
+    assert _keys(request) == {"reports/kuvio_11", "reports/figures"}
+    assert request.tags[CHANGED_TAG] == "charts owed"
+    assert _tick(folder, second.cursor).run_requests[0].run_key == request.run_key  # once
+    reports_status.drawn(folder["marts"], "kuvio_11", "r2")
+    reports_status.drawn(folder["marts"], "figures", "r2")
+    third = _tick(folder, second.cursor)
+    assert not third.run_requests and "no file changed" in third.skip_reason.skip_message
+    state = json.loads(reports_status.status_path(folder["marts"]).read_text())
+    assert state["runs"]["r1"]["reports_made_by"] == "r2"
+
+
 def test_sensor_waits_for_a_file_still_being_written(folder):
     first = _tick(folder)
     _publish_fake(folder, load_cursor(first.cursor))

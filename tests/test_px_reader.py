@@ -23,7 +23,8 @@ from pipeline.readers.px import PxLoadSummary, load_px, short_table_id, sniff_px
 from pipeline.sample.px import write_px
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "px"
-SHARED_EXAMPLES = Path("/work/shared/formats/examples")
+# shared/ beside the repository, never a fixed machine path.
+SHARED_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "formats" / "examples"
 CTX = LoadContext(load_id="test-load", loaded_at=datetime(2026, 1, 2, 3, 4, 5))
 
 

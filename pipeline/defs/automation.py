@@ -61,6 +61,7 @@ from dagster import (
     sensor,
 )
 
+from .. import integrity, reports_status
 from ..raw_layer import FAMILIES, FILE_VERSIONS, ignored
 from ..readers.common import file_sha256
 from ..warehouse import published_path, work_db_path
@@ -325,6 +326,8 @@ def stale_families(raw_dir: Path, marts_dir: Path, folder: Fingerprint | None = 
                                "version", pub["run_id"])
     families: set[str] = set()
     details: dict[str, list[str]] = {}
+    # Raw rows changed in the working database outside a run: that family loads again.
+    edited = (integrity.changed_in(work_db_path(marts_dir)) or {}) if check_working else {}
     for fam in FAMILIES:
         built = pub["files"][fam]
         why = []
@@ -338,6 +341,9 @@ def stale_families(raw_dir: Path, marts_dir: Path, folder: Fingerprint | None = 
             why.append(f"{len(changed)} file(s) with new content")
         if work is not None and work[fam] != built:
             why.append("the working database differs from the published run")
+        if edited.get(fam):
+            why.append(f"{len(edited[fam])} file(s) whose rows in the working database were "
+                       "changed outside a run")
         if why:
             families.add(fam)
             details[fam] = why
@@ -393,9 +399,14 @@ def raw_folder_sensor(context: SensorEvaluationContext, paths: PipelinePaths):
             run_requests=[RunRequest(tags={TRIGGER_TAG: "sensor", CHANGED_TAG: "all"})],
             cursor=cursor)
     changes = changed_files(old, new)
+    families = families_of(changes, old, new)
+    # Charts a run published for and did not draw (killed, or a chart failed): drawn now,
+    # unless a run is in progress (it may be drawing them).
+    owed = _owed_charts(context, paths)
+    if not families and owed:
+        return _draw_owed(context, owed, cursor)
     if not changes:
         return SensorResult(skip_reason=SkipReason("no file changed" + waiting), cursor=cursor)
-    families = families_of(changes, old, new)
     listed = ", ".join(f"{rel} ({how})" for rel, how in changes.items())
     if not families:
         return SensorResult(skip_reason=SkipReason(
@@ -412,16 +423,53 @@ def raw_folder_sensor(context: SensorEvaluationContext, paths: PipelinePaths):
     if behind.families is None:  # nothing published yet: build everything
         request = RunRequest(tags={TRIGGER_TAG: "sensor", CHANGED_TAG: "all"})
     elif not behind.families:
+        if owed:
+            return _draw_owed(context, owed, cursor)
         return SensorResult(skip_reason=SkipReason(
             f"changed: {listed}; the published warehouse (run {behind.published_run[:8]}) "
             "was already built from these files"), cursor=cursor)
     else:
         families = set(behind.families)
         keys, checks = downstream_selection(families, context.repository_def.asset_graph)
+        keys = sorted({*keys, *(AssetKey(["reports", f]) for f in owed)},
+                      key=lambda k: k.to_user_string())
         request = RunRequest(asset_selection=keys, asset_check_keys=checks,
                              tags={TRIGGER_TAG: "sensor", CHANGED_TAG: ",".join(sorted(families))})
     context.log.info(f"changed: {listed}; running {request.tags[CHANGED_TAG]}")
     return SensorResult(run_requests=[request], cursor=cursor)
+
+
+def _draw_owed(context: SensorEvaluationContext, owed: dict[str, str], cursor: str):
+    """A run of just the owed charts; requested once per owed state (its run key)."""
+    context.log.info(f"charts not finished by an earlier run: {', '.join(owed)}")
+    return SensorResult(run_requests=[RunRequest(
+        asset_selection=[AssetKey(["reports", f]) for f in owed],
+        run_key="charts-owed:" + ",".join(f"{f}={run}" for f, run in sorted(owed.items())),
+        tags={TRIGGER_TAG: "sensor", CHANGED_TAG: "charts owed"})], cursor=cursor)
+
+
+def _owed_charts(context: SensorEvaluationContext, paths: PipelinePaths) -> dict[str, str]:
+    """figure id -> run, of the charts owed (reports_status) that this code location
+    defines; none while a run of the job is in progress."""
+    owed = reports_status.pending(paths.marts)
+    if not owed:
+        return {}
+    try:
+        instance = context.instance
+    except DagsterInvariantViolationError:  # build_sensor_context() without an instance
+        instance = None
+    if instance is not None and instance.get_run_records(RunsFilter(
+            job_name=REFRESH_JOB, statuses=[DagsterRunStatus.QUEUED,
+                                            DagsterRunStatus.NOT_STARTED,
+                                            DagsterRunStatus.STARTING,
+                                            DagsterRunStatus.STARTED]), limit=1):
+        return {}
+    if _fetch_run_in_progress(context):
+        return {}
+    existing = context.repository_def.asset_graph.materializable_asset_keys \
+        if context.repository_def is not None else None
+    return {f: run for f, run in sorted(owed.items())
+            if existing is None or AssetKey(["reports", f]) in existing}
 
 
 def _fetch_run_in_progress(context: SensorEvaluationContext) -> bool:
@@ -457,7 +505,8 @@ def _recover(context: SensorEvaluationContext, paths: PipelinePaths) -> None:
 PID_TAG = "kuntakokeilu/pid"
 HOST_TAG = "kuntakokeilu/host"
 PROC_START_TAG = "kuntakokeilu/proc_start"  # the process's start time, against pid reuse
-_TEMP_NAME = re.compile(r"^\.(?:indicators\.duckdb|parquet)\.(\d+)\.(?:tmp|old)$")
+_TEMP_NAME = re.compile(
+    r"^\.(?:indicators\.duckdb|parquet|reports_status\.json)\.(\d+)\.(?:tmp|old)$")
 
 
 def process_start(pid: int) -> str | None:
@@ -509,6 +558,17 @@ def _run_process(instance, run) -> tuple[int, str | None] | None:
         if pid is not None and "Started process for run" in (rec.dagster_event.message or ""):
             return int(pid.value), None
     return None
+
+
+def running_pids(instance) -> set[int]:
+    """The processes on this host executing a run that has not finished."""
+    pids = set()
+    for rec in instance.get_run_records(RunsFilter(
+            statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING])):
+        proc = _run_process(instance, rec.dagster_run)
+        if proc is not None:
+            pids.add(proc[0])
+    return pids
 
 
 def release_abandoned_runs(instance) -> list[str]:

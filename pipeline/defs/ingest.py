@@ -87,6 +87,9 @@ def _raw_asset(family: str):
             rows = sum(con.execute(f"select count(*) from {t}").fetchall()[0][0]
                        for t in fam.data)
             results = check_results(con, checks)
+        for file, _sha in sorted(result.reloaded):
+            context.log.warning(f"{file}: its rows in the working database had been changed "
+                                "outside a run; loaded again from the file")
         for item in result.not_loaded:
             context.log.warning(f"not loaded: {item.file}: {item.reason}")
         for rel in result.removed:
@@ -98,6 +101,7 @@ def _raw_asset(family: str):
             "files_loaded": len(result.loaded),
             "files_unchanged": len(result.unchanged),
             "files_removed": len(result.removed),
+            "files_reloaded": MetadataValue.json(sorted(f for f, _ in result.reloaded)),
             "removed_files": MetadataValue.json(result.removed),
             "shorter_files": MetadataValue.json(result.shorter),
             "unrecognised_files": MetadataValue.json(result.unrecognised),

@@ -12,18 +12,20 @@ a figure only when one of its own inputs is (``automation.downstream_selection``
 """
 
 
-from dagster import AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from .. import reports_status
 from ..areas import PILOT_AREA
 from ..charts import figures, outputs, thumbnail
 from ..coverage import figure_coverage
+from ..faults import fault_point
 from ..warehouse import connect_published
 from .ingest import table_to_raw_asset
-from .publish import PUBLISHED_KEY
+from .publish import BOOK_ID, PUBLISHED_KEY
 from .resources import PipelinePaths
 from .transform import model_key
 
-BOOK_KEY = AssetKey(["reports", "figures"])
+BOOK_KEY = AssetKey(["reports", BOOK_ID])
 
 
 def _preview_md(figure_id: str, png_base64: str) -> MetadataValue:
@@ -59,7 +61,7 @@ def _figure_asset(figure_id: str):
         kinds={"matplotlib", "png", "csv"}, deps=[PUBLISHED_KEY, *figure_inputs(figure_id)],
         description=figure_description(spec),
     )
-    def _render(paths: PipelinePaths) -> MaterializeResult:
+    def _render(context: AssetExecutionContext, paths: PipelinePaths) -> MaterializeResult:
         con = connect_published(paths.marts)
         previews: dict[str, str] = {}
         try:
@@ -70,6 +72,8 @@ def _figure_asset(figure_id: str):
             cov = figure_coverage(con, PILOT_AREA, [figure_id])[0]
         finally:
             con.close()
+        reports_status.drawn(paths.marts, figure_id, context.run.run_id)
+        fault_point("during_charts", figure_id)
         # First: the UI lists metadata in this order, and the thumbnail is what an analyst
         # looks for on the asset page; it is short enough to be shown there, inline.
         metadata = {
@@ -97,7 +101,7 @@ def _figure_asset(figure_id: str):
     description="Every figure of the report for the pilot area: figures.pdf (a page each) and "
                 "figures.xlsx (a sheet each, with the data and a native Excel chart).",
 )
-def figures_book(paths: PipelinePaths) -> MaterializeResult:
+def figures_book(context: AssetExecutionContext, paths: PipelinePaths) -> MaterializeResult:
     con = connect_published(paths.marts)
     previews: dict[str, str] = {}
     try:
@@ -105,6 +109,7 @@ def figures_book(paths: PipelinePaths) -> MaterializeResult:
                                     books=("pdf", "xlsx"), preview_dpi=20)
     finally:
         con.close()
+    reports_status.drawn(paths.marts, BOOK_ID, context.run.run_id)
     # A contact sheet of small previews: what the PDF's pages hold, in order.
     thumbs = " ".join(f"![{fid}](data:image/png;base64,{png})" for fid, png in previews.items())
     return MaterializeResult(metadata={

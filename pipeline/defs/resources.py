@@ -1,10 +1,13 @@
 """Resources: where the folders are, and the working DuckDB database."""
 
 
+from contextlib import contextmanager
 from pathlib import Path
 
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource, Failure, InitResourceContext
 from dagster_duckdb import DuckDBResource
+
+from ..storage import StorageError, connect_working
 
 
 class PipelinePaths(ConfigurableResource):
@@ -33,7 +36,26 @@ class PipelinePaths(ConfigurableResource):
 class WorkingDatabase(DuckDBResource):
     """The pipeline's own read-write DuckDB database (``<marts-dir>/.work/``). Its folder is
     made when a run starts, not when the definitions are imported: importing
-    ``pipeline.definitions`` (the UI, a test, ``dg``) creates nothing."""
+    ``pipeline.definitions`` (the UI, a test, ``dg``) creates nothing.
+
+    Unlike ``DuckDBResource`` it does not retry for ~100 s: a lock held by another process
+    is waited on for a few seconds, then reported with its process id; a full disk and a
+    read-only folder are reported at once (as a dagster Failure, which the run's summary
+    prints)."""
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError:  # a read-only folder: get_connection says so, in words
+            pass
+
+    @contextmanager
+    def get_connection(self):
+        try:
+            con = connect_working(Path(self.database))
+        except StorageError as e:
+            raise Failure(description=str(e)) from e
+        try:
+            yield con
+        finally:
+            con.close()

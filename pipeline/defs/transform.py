@@ -15,6 +15,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from .. import areas, catalogue
+from ..faults import fault_point
 from ..models import TABLE_REF, Model, all_models, checks_for, document, run_model
 from ..raw_layer import FILE_VERSIONS
 from .checks import check_results, check_specs
@@ -83,6 +84,7 @@ def _model_asset(m: Model):
         start = time.monotonic()
         with duckdb.get_connection() as con:
             rows = run_model(con, m)
+            fault_point("model_built", m.table)
             results = check_results(con, checks)  # offending rows shown (defs/checks.py)
             preview = _preview(con, m.table)
             columns = column_schema(con, m.table)
