@@ -16,7 +16,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from .. import reports_status
 from ..areas import PILOT_AREA
-from ..charts import figures, outputs, thumbnail
+from ..charts import figures, outputs, thumbnail, unchanged
 from ..coverage import figure_coverage
 from ..faults import fault_point
 from ..warehouse import connect_published
@@ -65,32 +65,48 @@ def _figure_asset(figure_id: str):
         con = connect_published(paths.marts)
         previews: dict[str, str] = {}
         try:
-            written = outputs.write_all(con, paths.reports, PILOT_AREA, [figure_id],
-                                        outputs.FIGURE_FORMATS + ("csv",), "fi", previews,
-                                        books=())
-            data = figures.figure_data(con, figure_id, PILOT_AREA)
-            cov = figure_coverage(con, PILOT_AREA, [figure_id])[0]
+            # Left as it is when what it shows did not change (charts/unchanged.py).
+            fp = unchanged.fingerprint(con, [figure_id])
+            kept = unchanged.current(paths.reports, figure_id, fp)
+            if kept is None:
+                written = outputs.write_all(con, paths.reports, PILOT_AREA, [figure_id],
+                                            outputs.FIGURE_FORMATS + ("csv",), "fi", previews,
+                                            books=())
+                data = figures.figure_data(con, figure_id, PILOT_AREA)
+                cov = figure_coverage(con, PILOT_AREA, [figure_id])[0]
         finally:
             con.close()
+        if kept is None:
+            shown = {
+                "chart": thumbnail.thumbnail_markdown(spec, data) if len(data)
+                else f"Not drawn: {cov.line()}",
+                "coverage": cov.line(),
+                "months_with_values": cov.present + cov.partial,
+                "files": "\n".join(f"- `{p}`" for p in written.paths),
+                "points": len(data),
+                "preview": (_preview_md(figure_id, previews[figure_id]).value
+                            if figure_id in previews
+                            else f"Not drawn for the pilot area: {cov.line()}"),
+            }
+            unchanged.record(paths.reports, figure_id, fp, written.paths, shown)
+        else:
+            shown = kept["shown"]
+            context.log.info(f"{figure_id}: its data did not change; its files are kept")
         reports_status.drawn(paths.marts, figure_id, context.run.run_id)
         fault_point("during_charts", figure_id)
         # First: the UI lists metadata in this order, and the thumbnail is what an analyst
         # looks for on the asset page; it is short enough to be shown there, inline.
-        metadata = {
-            "chart": MetadataValue.md(thumbnail.thumbnail_markdown(spec, data)
-                                      if len(data) else f"Not drawn: {cov.line()}"),
+        return MaterializeResult(metadata={
+            "chart": MetadataValue.md(shown["chart"]),
             # Drawn with how many months and from which sources, or why not (audit.coverage).
-            "coverage": cov.line(),
-            "months_with_values": cov.present + cov.partial,
+            "coverage": shown["coverage"],
+            "months_with_values": shown["months_with_values"],
             "path": MetadataValue.path(str(paths.reports / f"{figure_id}.png")),
-            "files": MetadataValue.md("\n".join(f"- `{p}`" for p in written.paths)),
-            "points": len(data),
-        }
-        if figure_id in previews:
-            metadata["preview"] = _preview_md(figure_id, previews[figure_id])
-        else:
-            metadata["preview"] = MetadataValue.md(f"Not drawn for the pilot area: {cov.line()}")
-        return MaterializeResult(metadata=metadata)
+            "files": MetadataValue.md(shown["files"]),
+            "points": shown["points"],
+            "redrawn": kept is None,
+            "preview": MetadataValue.md(shown["preview"]),
+        })
 
     return _render
 
@@ -105,19 +121,32 @@ def figures_book(context: AssetExecutionContext, paths: PipelinePaths) -> Materi
     con = connect_published(paths.marts)
     previews: dict[str, str] = {}
     try:
-        written = outputs.write_all(con, paths.reports, PILOT_AREA, None, (), "fi", previews,
-                                    books=("pdf", "xlsx"), preview_dpi=20)
+        fp = unchanged.fingerprint(con, list(figures.FIGURES))
+        kept = unchanged.current(paths.reports, BOOK_ID, fp)
+        if kept is None:
+            written = outputs.write_all(con, paths.reports, PILOT_AREA, None, (), "fi",
+                                        previews, books=("pdf", "xlsx"), preview_dpi=20)
     finally:
         con.close()
+    if kept is None:
+        # A contact sheet of small previews: what the PDF's pages hold, in order.
+        thumbs = " ".join(f"![{fid}](data:image/png;base64,{png})"
+                          for fid, png in previews.items())
+        shown = {"pages": len(previews),
+                 "files": "\n".join(f"- `{p}`" for p in written.paths),
+                 "preview": thumbs or "no figures"}
+        unchanged.record(paths.reports, BOOK_ID, fp, written.paths, shown)
+    else:
+        shown = kept["shown"]
+        context.log.info("no figure's data changed: figures.pdf and figures.xlsx are kept")
     reports_status.drawn(paths.marts, BOOK_ID, context.run.run_id)
-    # A contact sheet of small previews: what the PDF's pages hold, in order.
-    thumbs = " ".join(f"![{fid}](data:image/png;base64,{png})" for fid, png in previews.items())
     return MaterializeResult(metadata={
         "path": MetadataValue.path(str(paths.reports / outputs.BOOK_PDF)),
         "xlsx": MetadataValue.path(str(paths.reports / outputs.BOOK_XLSX)),
-        "pages": len(previews),
-        "files": MetadataValue.md("\n".join(f"- `{p}`" for p in written.paths)),
-        "preview": MetadataValue.md(thumbs or "no figures"),
+        "pages": shown["pages"],
+        "files": MetadataValue.md(shown["files"]),
+        "redrawn": kept is None,
+        "preview": MetadataValue.md(shown["preview"]),
     })
 
 
