@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from .readers.common import FILE_VERSIONS, RawInputError
+from .readers.common import FILE_VERSIONS, RawInputError, sql_literal
 from .readers.px import CELL_KEY_FACTOR
 
 CHECKSUMS = "raw.file_version_checksums"
@@ -67,7 +67,7 @@ def create(con) -> None:
     con.execute(DDL)
     for column, text in DOCS.items():
         what = f"table {CHECKSUMS}" if column is None else f"column {CHECKSUMS}.{column}"
-        con.execute(f"comment on {what} is '{text.replace(chr(39), chr(39) * 2)}'")
+        con.execute(f"comment on {what} is {sql_literal(text)}")
 
 
 def _relations(fam) -> list[str]:

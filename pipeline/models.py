@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from .readers.common import sql_literal  # noqa: F401 - used here, and by importers
+
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 # Where each schema's models live: sql/audit/*.sql are the audit views and macros made at
 # publish (pipeline/audit.py); the audit tables a run computes are models in audit/models.
@@ -148,9 +150,6 @@ def catalogue_column_docs() -> dict[str, str]:
             for i in cat.indicators.values()}
 
 
-def sql_literal(text: str) -> str:
-    # COMMENT ON takes no bound parameters, so quote the text as a SQL string literal.
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from .readers.common import sql_literal
+
 PUBLISHED_NAME = "indicators.duckdb"
 WORK_DIR_NAME = ".work"
 WORK_DB_NAME = "pipeline_work.duckdb"
@@ -78,10 +80,7 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def quote_literal(text: str) -> str:
-    """A SQL string literal (a single quote inside doubled): for the few statements that
-    take no bound parameters (ATTACH, COMMENT ON)."""
-    return "'" + str(text).replace("'", "''") + "'"
+quote_literal = sql_literal  # the one quoting function (readers/common.py)
 
 
 def connect_published(marts_dir: Path) -> duckdb.DuckDBPyConnection:

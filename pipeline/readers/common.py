@@ -86,6 +86,12 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def sql_literal(text: str) -> str:
+    """A SQL string literal (a single quote inside doubled), for the few statements that
+    take no bound parameters (COMMENT ON, ATTACH): the one quoting function of the project."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def split_symbol(text: str) -> tuple[float | None, str | None] | None:
     """A cell's text as (value, symbol) when it is a statistical symbol, else None."""
     t = text.strip().strip('"')
@@ -132,4 +138,4 @@ def create_file_versions(con) -> None:
     con.execute(FILE_VERSIONS_DDL)
     for column, text in FILE_VERSIONS_DOCS.items():
         what = f"table {FILE_VERSIONS}" if column is None else f"column {FILE_VERSIONS}.{column}"
-        con.execute(f"comment on {what} is '{text.replace(chr(39), chr(39) * 2)}'")
+        con.execute(f"comment on {what} is {sql_literal(text)}")

@@ -29,6 +29,7 @@ from pipeline.readers.common import (
     RawFile,
     RawInputError,
     create_file_versions,
+    sql_literal,
 )
 
 TABLE = "raw.kela_municipal_share"
@@ -360,9 +361,7 @@ def _check_rows(con, raw: RawFile) -> None:
         raise RawInputError(raw.rel_path, f"line {line}", problem)
 
 
-def _lit(text: str) -> str:
-    """A SQL string literal (for the known values, constants of this module)."""
-    return "'" + text.replace("'", "''") + "'"
+_lit = sql_literal  # for the known values, constants of this module
 
 
 def _apply_aliases(con) -> None:
@@ -377,7 +376,7 @@ def _apply_aliases(con) -> None:
 def _number_check(column: str, *, allow_symbol: bool) -> str:
     """SQL selecting lines whose ``column`` holds text that is not a number."""
     pattern = NUMBER_PATTERNS[column]
-    symbols = ", ".join("'" + s.replace("'", "''") + "'" for s in SYMBOLS)
+    symbols = ", ".join(sql_literal(s) for s in SYMBOLS)
     symbol_ok = f"and {column} not in ({symbols})" if allow_symbol else ""
     return f"""select line, 'text where a number belongs: {column} = ''' || {column} || ''''
         from {_STAGE}
@@ -471,7 +470,7 @@ def create_kela_tables(con) -> None:
 
 def _insert(con, raw: RawFile, ctx: LoadContext) -> None:
     """Replace this file's rows with the checked, typed rows of the stage."""
-    symbols = ", ".join("'" + s.replace("'", "''") + "'" for s in SYMBOLS)
+    symbols = ", ".join(sql_literal(s) for s in SYMBOLS)
     casts = [
         c if t == "VARCHAR" else f"cast(case when {c} in ({symbols}) then null else {c} end as {t})"
         for c, t in COLUMNS.items()

@@ -56,7 +56,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .common import SYMBOLS, LoadContext, RawFile, RawInputError, create_file_versions
+from .common import (
+    SYMBOLS,
+    LoadContext,
+    RawFile,
+    RawInputError,
+    create_file_versions,
+    sql_literal,
+)
 
 # --------------------------------------------------------------------------- header parsing
 
@@ -775,8 +782,7 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+_lit = sql_literal  # readers/common.py
 
 
 # The narrow storage: a number cell is (cell_key, value), a symbol cell (cell_key, symbol)
