@@ -120,3 +120,22 @@ def test_headless_runs_carry_the_code_location_the_timeline_needs(published_run)
     # The location `make dev` and `make serve` load, so the run lands in that job's row.
     makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
     assert f"dagster dev -m {CODE_LOCATION}" in makefile
+
+
+def test_figure_assets_and_the_catalogue_say_their_coverage(published_run):
+    """The run's coverage per figure is on each figure asset's page (issue 12), and the
+    catalogue asset lists the indicators."""
+    con, run_id = published_run
+    metadata = materializations(run_id)
+    k9 = metadata["reports/kuvio_9"]
+    assert k9["coverage"].value == (
+        "Kuvio 9: drawn, 46 of 48 months (TEM 4253); 2024-11–2024-12: TEM 4253 '..' "
+        "(not available)")
+    assert k9["months_with_values"].value == con.execute(
+        "select count(*) from audit.coverage where indicator = 'ltu_activation_rate_pct' "
+        "and area_code = 'pilot_area' and year(month) between 2021 and 2024 "
+        "and status in ('present', 'partial')").fetchall()[0][0]
+    catalogue = metadata["marts/indicator_catalogue"]
+    assert catalogue["dagster/row_count"].value == con.execute(
+        "select count(*) from marts.indicator_catalogue").fetchall()[0][0]
+    assert "| ltu_share_pct |" in catalogue["indicators"].value
