@@ -135,19 +135,42 @@ municipal_status as (
 ),
 
 -- Groups: present when every member is in the value, partial when some are; otherwise what
--- their members say (suppressed before masked before missing).
+-- their members say (suppressed before masked before missing). A member with no row at all
+-- is in no raw file. Members with the same reason are named together ('KU072, KU139: …').
 member_status as (
     select
-        mb.area_code,
-        ms.month,
-        ms.indicator,
-        count(*) filter (where ms.status = 'suppressed') as suppressed,
-        count(*) filter (where ms.status = 'masked') as masked,
-        count(*) filter (where ms.status = 'missing') as missing,
-        string_agg(ms.area_code || ': ' || ms.reason, '; ' order by ms.area_code)
-            filter (where ms.status <> 'present') as member_reasons
-    from members as mb
-    join municipal_status as ms on ms.area_code = mb.municipality_code
+        g.area_code,
+        g.month,
+        g.indicator,
+        coalesce(ms.status, 'missing') as status,
+        coalesce(ms.reason, 'in no raw file') as reason,
+        mb.municipality_code
+    from monthly as g
+    join members as mb on mb.area_code = g.area_code
+    left join municipal_status as ms
+        on ms.area_code = mb.municipality_code and ms.month = g.month
+        and ms.indicator = g.indicator
+),
+
+member_reasons as (
+    select area_code, month, indicator, status, reason,
+        count(*) as members,
+        string_agg(municipality_code, ', ' order by municipality_code) as codes,
+        min(municipality_code) as first_code
+    from member_status
+    where status <> 'present'
+    group by all
+),
+
+member_summary as (
+    select
+        area_code,
+        month,
+        indicator,
+        coalesce(sum(members) filter (where status = 'suppressed'), 0) as suppressed,
+        coalesce(sum(members) filter (where status = 'masked'), 0) as masked,
+        string_agg(codes || ': ' || reason, '; ' order by first_code) as member_reasons
+    from member_reasons
     group by all
 ),
 
@@ -170,11 +193,11 @@ group_status as (
             when g.value is not null and g.members_covered = g.members_total then null
             when g.value is not null then
                 g.members_covered || ' of ' || g.members_total || ' municipalities ('
-                || g.source || '); ' || coalesce(s.member_reasons, '')
+                || g.source || ')' || coalesce('; ' || s.member_reasons, '')
             else coalesce(s.member_reasons, 'no member municipality has data')
         end as reason
     from monthly as g
-    left join member_status as s using (area_code, month, indicator)
+    left join member_summary as s using (area_code, month, indicator)
     where g.area_code in (select area_code from members)
 ),
 
