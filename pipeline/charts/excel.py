@@ -55,10 +55,18 @@ CONTENTS_TITLE_WIDTH = 95  # characters: Sisällys' title column; longer titles 
 CONTENTS_SOURCE_WIDTH = 45  # and its source column
 
 
-def _number_format(spec: figures.FigureSpec) -> str:
-    # Grouped thousands in every table: Excel shows its user's separator (a space in a
-    # Finnish Excel, a comma in an English one), the one format of the charts' labels.
-    return "#,##0" if spec.decimals == 0 else "#,##0." + "0" * spec.decimals
+# The language a book's numbers are shown in, as a locale tag on every number format:
+# without it LibreOffice (and any spreadsheet not set to Finnish) shows a Finnish book as
+# 17,641 and 9.1; with it, 17 641 and 9,1 as on the PNG charts. Excel takes the separators
+# from its user's settings whatever the tag, so a Finnish Excel shows the same.
+LOCALE_TAG = {"fi": "[$-40B]", "en": "[$-409]"}  # Windows LCIDs: fi-FI, en-US
+
+
+def _number_format(spec: figures.FigureSpec, lang: str) -> str:
+    # Grouped thousands in every table, the one format of the charts' labels (which take
+    # it from their cells) and value axes.
+    digits = "#,##0" if spec.decimals == 0 else "#,##0." + "0" * spec.decimals
+    return LOCALE_TAG[lang] + digits
 
 
 def text_cell(ws, row: int, column: int, value: str, bold: bool = False):
@@ -145,7 +153,7 @@ def _bar_chart(ws, spec, table: pd.DataFrame, last_row: int, lang: str, chart_ti
                          endParaRPr=CharacterProperties(sz=800))])
     chart.x_axis.title = (YEAR_HEADER if levels > 1 else CATEGORY_HEADER[spec.kind])[lang]
     chart.y_axis.title = spec.unit[lang]
-    chart.y_axis.numFmt = _number_format(spec)
+    chart.y_axis.numFmt = _number_format(spec, lang)
     # Columns start at 0, as in the report: an axis from 23.5 makes 26.9 look three times
     # 24.6 (Excel and LibreOffice otherwise pick the minimum themselves).
     chart.y_axis.scaling.min = 0
@@ -218,7 +226,7 @@ def _fit_one_landscape_page(ws, last_col: int, last_row: int) -> None:
 def _table_rows(ws, spec, table: pd.DataFrame, lang: str) -> int:
     """Write the chart's table under its header; returns the number of category columns
     (1, or 2 for a chronological series: the year on its first month, then the month)."""
-    fmt = _number_format(spec)
+    fmt = _number_format(spec, lang)
     if isinstance(table.index, pd.MultiIndex):  # (year, month number): a chronological series
         text_cell(ws, HEADER_ROW, 1, YEAR_HEADER[lang], bold=True)
         text_cell(ws, HEADER_ROW, 2, CATEGORY_HEADER[spec.kind][lang], bold=True)
