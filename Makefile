@@ -25,9 +25,9 @@ verify: $(STAMP)  ## the published marts against the report's figures
 
 # The UI for exploring: the schedule and the raw-folder sensor start stopped here (switch
 # them on in the UI); `make serve` starts them running.
-dev: $(STAMP)  ## the Dagster UI on http://127.0.0.1:3000 (schedule and sensor stopped)
+dev: $(STAMP)  ## the Dagster UI on http://127.0.0.1:$(PORT) (schedule and sensor stopped)
 	@$(PY) -c 'from pipeline.__main__ import dagster_home; dagster_home()'  # dagster.yaml
-	PIPELINE_AUTOMATION=stopped $(VENV)/bin/dagster dev -m pipeline.definitions -h 127.0.0.1 -p 3000
+	PIPELINE_AUTOMATION=stopped $(VENV)/bin/dagster dev -m pipeline.definitions -h 127.0.0.1 -p $(PORT)
 
 # The webserver and the daemon (schedules, sensors, the run queue) together, on 127.0.0.1.
 # exec: make's shell becomes dagster itself, so Ctrl-C and a SIGTERM sent to make (which

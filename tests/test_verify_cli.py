@@ -35,7 +35,9 @@ def test_an_unknown_figure_is_an_error_listing_the_known_ones(tmp_path, capsys):
 def test_several_figures_as_in_export(marts, capsys, argv, n, drawn):
     assert main(["verify", "--marts-dir", marts, *argv]) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert out[-1] == f"{n} of {n} published figures reproduced"
+    assert out[-1] == (f"{n} of {n} published figures reproduced" if n else
+                       "the report publishes no numbers for kuvio_5: checked only that it "
+                       "has values")
     # a line per number, a line per kuvio saying it is drawn (audit.coverage), the total
     assert len(out) == n + drawn + 1
     assert sum(ln.startswith("ok   Kuvio ") and ": drawn, " in ln for ln in out) == drawn
