@@ -416,6 +416,30 @@ def test_cli_options_are_checked(tmp_path, monkeypatch):
     assert "8 areas × 1 month × 7 contents" in out
 
 
+def test_a_web_page_instead_of_json_is_refused_at_once(tmp_path):
+    """A URL that answers with an HTML page (the portal's web site, a maintenance page) is
+    not retried for ten minutes: the same URL gives the same page."""
+    page = (b"<!DOCTYPE html><html><head><title>Avoindata.fi</title></head>"
+            b"<body>Huoltokatko</body></html>")
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    with PxWebMock(_tables(), kela_file=KELA) as mock:
+        mock.fail("GET", "/PxWeb/api/v1/fi/", Fault(body=page, headers=html))
+        mock.fail("GET", "/ckan/package_show", Fault(body=page, headers=html))
+        clock = FakeClock()
+        report = fetch(tmp_path, ("statfin", "kela"), statfin=mock.url, kela=mock.kela_url,
+                       http=Http(clock.clock()), since="2026M01")
+        assert mock.count("GET", "/PxWeb/api/v1/fi/") == 1
+        assert mock.count("GET", "/ckan/package_show") == 1
+    assert clock.sleeps == []
+    statfin, kela = report.errors
+    assert statfin.startswith("statfin: StatFin API limits:") and "?config answered HTTP 200 " \
+        "with a web page (text/html, " in statfin and "'Avoindata.fi'" in statfin
+    assert "is --statfin-url a PxWeb database URL" in statfin
+    assert kela.startswith("kela: Kela dataset") and "with a web page" in kela
+    assert "is --kela-url a CKAN API base" in kela
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- Kela --------------------------------------------------------------------------------------------
 
 

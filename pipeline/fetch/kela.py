@@ -21,7 +21,7 @@ import duckdb
 from ..readers.common import LoadContext, RawFile, RawInputError, file_sha256
 from ..readers.kela import load_kela, sniff_kela
 from . import files
-from .http import FetchError, Http, HttpStatusError
+from .http import FetchError, Http, HttpStatusError, NotJson
 from .statfin import RefusedResponse, Saved
 
 DEFAULT_KELA_URL = "https://www.avoindata.fi/data/api/3/action"
@@ -97,7 +97,7 @@ def fetch_kela(raw_dir: Path, http: Http, *, kela_url: str = DEFAULT_KELA_URL,
     url = f"{kela_url.rstrip('/')}/package_show?id={quote(DATASET)}"
     try:
         res = _resource(http.get_json(url, f"Kela dataset {DATASET}"), url)
-    except HttpStatusError as e:
+    except (HttpStatusError, NotJson) as e:
         raise FetchError(f"{e} (is --kela-url a CKAN API base such as {DEFAULT_KELA_URL}?)"
                          ) from None
     target = folder / RESOURCE

@@ -42,7 +42,7 @@ from ..readers.jsonstat import (
     parse_jsonstat2,
 )
 from . import files
-from .http import FetchError, Http, HttpStatusError, Unreachable
+from .http import FetchError, Http, HttpStatusError, NotJson, Unreachable
 
 DEFAULT_STATFIN_URL = "https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin"
 # Table → path under the database (the short ids of June 2026).
@@ -130,7 +130,11 @@ def config_url(statfin_url: str) -> str:
 
 def read_limits(http: Http, statfin_url: str) -> Limits:
     url = config_url(statfin_url)
-    cfg = http.get_json(url, "StatFin API limits")
+    try:
+        cfg = http.get_json(url, "StatFin API limits")
+    except NotJson as e:
+        raise FetchError(f"{e} (is --statfin-url a PxWeb database URL such as "
+                         f"{DEFAULT_STATFIN_URL}?)") from None
     try:
         limits = Limits(int(cfg["maxValues"]), int(cfg["maxCalls"]), float(cfg["timeWindow"]))
     except (TypeError, KeyError, ValueError):
