@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from contextlib import redirect_stderr, redirect_stdout
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -31,7 +31,7 @@ from pxweb_mock import REAL_12R5, FakeClock, Fault, PxWebMock, table_12r5, table
 from pipeline.__main__ import main
 from pipeline.areas import PILOT_MUNICIPALITIES
 from pipeline.catalogue import statfin_contents
-from pipeline.fetch import fetch, parse_areas
+from pipeline.fetch import check_since, fetch, parse_areas
 from pipeline.fetch.http import Http, parse_retry_after
 from pipeline.fetch.statfin import fetch_statfin, split
 from pipeline.raw_layer import scan
@@ -416,6 +416,52 @@ def test_cli_options_are_checked(tmp_path, monkeypatch):
     assert "8 areas × 1 month × 7 contents" in out
 
 
+def test_no_network_is_one_line_for_both_hosts(tmp_path):
+    """The default command on a machine without network: one line naming both hosts."""
+    code, out, err = _cli("--raw-dir", tmp_path,
+                          "--statfin-url", "https://pxdata.invalid/PxWeb/api/v1/fi/StatFin",
+                          "--kela-url", "https://avoindata.invalid/data/api/3/action")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1, err
+    assert err.startswith("error: cannot reach pxdata.invalid (statfin) or avoindata.invalid "
+                          "(kela): the name does not resolve")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_careless_options_are_refused_before_any_request(tmp_path):
+    with PxWebMock(_tables()) as mock:
+        def cli(*args):
+            return _cli("--source", "statfin", "--raw-dir", tmp_path / "raw",
+                        "--statfin-url", mock.url, *args)
+
+        # A month after this one: no table has it, so no request is sent.
+        code, _out, err = cli("--since", "9999M12")
+        assert code == 2 and "9999M12 is in the future" in err
+        code, _out, err = cli("--areas", "all,KU564")
+        assert code == 2 and "all cannot be combined" in err
+        assert mock.requests == []
+        # pilot among other codes, and a month written in lower case, are understood.
+        code, out, err = cli("--areas", "pilot,ku423", "--since", "2026m06")
+        assert code == 0, err
+        assert "9 areas × 1 month × 7 contents" in out
+    assert check_since("2026m06") == "2026M06"
+    assert check_since("2026M06", today=date(2026, 6, 1)) == "2026M06"
+    with pytest.raises(ValueError, match="2026M07 is in the future"):
+        check_since("2026M07", today=date(2026, 6, 30))
+    assert parse_areas("KU564,pilot") == ["KU564", *[c for c in PILOT if c != "KU564"]]
+
+
+def test_help_shows_each_option_with_its_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["fetch", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for expected in ("--source {statfin,kela,all}", "(default all: both)",
+                     "(default data/raw)", "(default 2019M01)", "pilot, all (default)",
+                     "$PIPELINE_STATFIN_URL or https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin",
+                     "$PIPELINE_KELA_URL or https://www.avoindata.fi/data/api/3/action"):
+        assert expected in text, expected
+
+
 def test_a_web_page_instead_of_json_is_refused_at_once(tmp_path):
     """A URL that answers with an HTML page (the portal's web site, a maintenance page) is
     not retried for ten minutes: the same URL gives the same page."""
@@ -438,6 +484,49 @@ def test_a_web_page_instead_of_json_is_refused_at_once(tmp_path):
     assert kela.startswith("kela: Kela dataset") and "with a web page" in kela
     assert "is --kela-url a CKAN API base" in kela
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_raw_folder_that_cannot_be_written_fails_before_any_request(tmp_path, monkeypatch):
+    (tmp_path / "afile").write_text("not a folder")
+    with PxWebMock(_tables(), kela_file=KELA) as mock:
+        code, out, err = _cli("--raw-dir", tmp_path / "afile" / "raw", "--statfin-url",
+                              mock.url, "--kela-url", mock.kela_url)
+        assert code == 2 and out == ""
+        assert err == (f"error: cannot write to {tmp_path / 'afile' / 'raw' / 'statfin'}: "
+                       f"{tmp_path / 'afile'} is a file, not a folder\n")
+        # The same through fetch() (what the Dagster asset calls): an error per source.
+        report = fetch(tmp_path / "afile", ("statfin", "kela"), statfin=mock.url,
+                       kela=mock.kela_url, http=Http(FakeClock().clock()), since="2026M01")
+        assert mock.requests == []
+    assert [e.split(":")[0] for e in report.errors] == ["statfin", "kela"]
+    assert all("is a file, not a folder" in e for e in report.errors)
+    # No permission (as for a user other than root on a read-only folder).
+    import pipeline.fetch as fetch_module
+
+    monkeypatch.setattr(fetch_module.os, "access", lambda path, mode: False)
+    code, _out, err = _cli("--raw-dir", tmp_path / "raw", "--source", "kela")
+    assert code == 2 and "no permission to write in" in err
+
+
+def test_a_write_failing_part_way_is_an_error_not_a_traceback(fetched, monkeypatch):
+    """The disk fills up while the new file is written: the previous file stays, no
+    temporary file is left, and the report says why."""
+    import errno
+
+    from pipeline.fetch import files
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    tables = _tables()
+    tables["tyonv/12r5.px"].updated = "2026-08-21T05:00:00Z"  # a new version to write
+    monkeypatch.setattr(files.os, "fsync", full)
+    with PxWebMock(tables) as mock:
+        report = _fetch(fetched[0], mock, FakeClock())
+    [error] = report.errors
+    assert error.startswith("statfin: cannot write in ") and "No space left on device" in error
+    assert "the previous file stays" in error
+    _unchanged(fetched)
 
 
 # --- Kela --------------------------------------------------------------------------------------------
