@@ -599,6 +599,32 @@ def test_kela_refuses_a_bad_download_and_keeps_the_file(tmp_path, bad, expect):
     _no_temp_files(raw)
 
 
+def test_kela_a_download_ending_earlier_than_a_file_put_by_hand_is_refused(tmp_path):
+    """The file in place came by hand (no manifest), or its manifest was written when the
+    download had the same bytes: its months are still known, so a new download that ends
+    earlier is refused and the file stays."""
+    raw = tmp_path / "raw"
+    target = raw / "kela" / "data.csv"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(KELA)  # put there by hand: 2019M01–2024M12
+    shorter = b"".join(line for line in KELA.splitlines(keepends=True)
+                       if b",2024," not in line)
+    with PxWebMock({}, kela_file=KELA) as mock:
+        report = _kela(raw, mock)  # the portal has the same bytes: nothing replaced
+        assert report.saved[0].status == "unchanged", report.errors
+        manifest = json.loads((raw / "kela" / "data.csv.manifest.json").read_text())
+        assert (manifest["first_month"], manifest["last_month"]) == (201901, 202412)
+        (raw / "kela" / "data.csv.manifest.json").unlink()  # as if never fetched
+        mtime = target.stat().st_mtime_ns
+        mock.kela_file = shorter
+        mock.kela_stamp = {"last_modified": "2026-08-01T06:00:00", "hash": ""}
+        report = _kela(raw, mock)
+    [error] = report.errors
+    assert "it ends at 2023M12, earlier than the file in place (2024M12)" in error
+    assert target.read_bytes() == KELA and target.stat().st_mtime_ns == mtime
+    _no_temp_files(raw)
+
+
 def test_a_fetch_killed_mid_download_leaves_the_previous_file_and_no_data_half_written(tmp_path):
     """Killed (SIGKILL) while half the new file has arrived: the file in place is the old
     one, the partial download is a dot file the raw layer ignores, and the next fetch
