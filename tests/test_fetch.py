@@ -368,6 +368,28 @@ def test_a_response_failing_validation_is_refused_and_the_previous_file_stays(fe
     _unchanged(fetched)
 
 
+def test_a_narrower_fetch_does_not_replace_a_wider_file(fetched):
+    """Every area fetched before; then a quick ``--areas pilot``: refused, naming what the
+    file in place has that the response lacks, and the file stays (``run`` would refuse the
+    narrower file as shorter, with the wider one already gone)."""
+    with PxWebMock(_tables()) as mock:
+        report = _fetch(fetched[0], mock, FakeClock(), areas=PILOT)
+    errors = [e for e in report.errors if "12r5" in e]
+    assert errors == [
+        "statfin table 12r5: the response lacks 413 of its areas (ELY01, ELY02, ELY03, ELY04, "
+        "ELY05 …) that the file in place statfin/12r5.json has; kept that file. Fetch with the "
+        "--areas and --since used before (its manifest lists them), or delete "
+        "statfin/12r5.json to take the narrower file"]
+    _unchanged(fetched)
+    # A wider fetch replaces a narrower file.
+    raw = fetched[0] / "narrow"
+    with PxWebMock(_tables()) as mock:
+        assert _fetch(raw, mock, FakeClock(), areas=PILOT).ok
+        report = _fetch(raw, mock, FakeClock())
+    assert report.ok, report.errors
+    assert {s.status for s in report.saved} == {"replaced"}
+
+
 def test_an_unchanged_response_writes_nothing(fetched):
     raw, target, data, mtime = fetched
     manifest = raw / "statfin" / "12r5.json.manifest.json"

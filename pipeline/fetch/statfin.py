@@ -368,6 +368,40 @@ def _check(cube: Cube, p: Plan) -> None:
                               "(every cell a symbol or empty)")
 
 
+def _coverage(doc) -> tuple[set[str], set[str]] | None:
+    """(areas, months) of a json-stat2 document this module saved; None when it is not one."""
+    try:
+        role, dims = doc["role"], doc["dimension"]
+        return tuple(set(dims[role[r][0]]["category"]["index"]) for r in ("geo", "time"))
+    except (TypeError, KeyError, IndexError):
+        return None
+
+
+def _check_not_narrower(target: Path, rel: str, p: Plan) -> None:
+    """Refuse a response that lacks areas or months the file in place has (a fetch with a
+    narrower --areas or a later --since than before): the file stays, so a quick
+    ``--areas pilot`` does not replace the whole country (which ``run`` would then refuse
+    as shorter, with the wider file already gone)."""
+    try:
+        before = _coverage(json.loads(target.read_bytes()))
+    except (OSError, ValueError):
+        return  # nothing (readable) in place: nothing to keep
+    if before is None:
+        return
+    areas = set(p.selection[p.area.code])
+    months = set(p.selection[p.time.code])
+    lost_areas, lost_months = sorted(before[0] - areas), sorted(before[1] - months)
+    if not lost_areas and not lost_months:
+        return
+    lacks = "; ".join(
+        f"{len(lost)} of its {what} ({', '.join(lost[:5])}{' …' if len(lost) > 5 else ''})"
+        for lost, what in ((lost_areas, "areas"), (lost_months, "months")) if lost)
+    raise RefusedResponse(
+        f"table {p.table}: the response lacks {lacks} that the file in place {rel} has; kept "
+        f"that file. Fetch with the --areas and --since used before (its manifest lists "
+        f"them), or delete {rel} to take the narrower file")
+
+
 def _loads(tmp: Path, rel: str) -> None:
     """The file through the raw layer's own reader, in a scratch database."""
     con = duckdb.connect(":memory:")
@@ -429,6 +463,7 @@ def fetch_table(http: Http, statfin_url: str, table: str, raw_dir: Path, limits:
              f"{len(queries)} quer{'y' if len(queries) == 1 else 'ies'}; updated {cube.updated}")
     if files.same_as_in_place(target, sha):
         return Saved("statfin", table, "unchanged", rel, f"same bytes; {shape}", sha)
+    _check_not_narrower(target, rel, p)
     existed = target.exists()
     tmp = files.write_temp(target, data)
     try:
