@@ -73,7 +73,8 @@ def cmd_fetch(args) -> int:
         return 2
     try:
         report = fetch(args.raw_dir, sources, areas=areas, since=since,
-                       statfin=args.statfin_url, kela=args.kela_url)
+                       statfin=args.statfin_url, kela=args.kela_url,
+                       notify=lambda line: print(f"note: {line}", file=sys.stderr, flush=True))
     except FetchError as e:  # pragma: no cover - fetch() reports per source
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -226,6 +226,29 @@ def test_429_with_retry_after_is_waited_out(tmp_path):
     assert parse_retry_after("120", now) == 120.0 and parse_retry_after("soon", now) is None
 
 
+def test_each_retry_is_said_in_one_line_while_it_waits(tmp_path):
+    """Minutes of backoff are not silence: the CLI notes each retry on stderr (the Dagster
+    asset logs it)."""
+    with PxWebMock(_tables()) as mock:
+        mock.fail("POST", T12R5, Fault(status=429, headers={"Retry-After": "0"}))
+        code, out, err = _cli("--source", "statfin", "--raw-dir", tmp_path, "--statfin-url",
+                              mock.url, "--since", "2026M01")
+    assert code == 0, err
+    assert err == ("note: table 12r5 query 1/1: HTTP 429 Too Many Requests; retrying in 0 s "
+                   "(Retry-After)\n")
+    notes: list[str] = []
+    with PxWebMock(_tables()) as mock:
+        mock.fail("POST", T12R5, Fault(status=500), Fault(truncate=True), Fault(reset=True))
+        http = Http(FakeClock().clock(), notify=notes.append)
+        assert fetch(tmp_path / "again", ("statfin",), statfin=mock.url, http=http,
+                     since="2026M01").ok
+    assert notes[0] == "table 12r5 query 1/1: HTTP 500 Internal Server Error; retrying in 1 s"
+    assert notes[1].startswith("table 12r5 query 1/1: HTTP 200 but the body was cut off (")
+    assert " bytes arrived); retrying in 2 s" in notes[1]
+    assert notes[2].startswith("table 12r5 query 1/1: connection error (")
+    assert notes[2].endswith("; retrying in 4 s") and len(notes) == 3
+
+
 def test_500_then_success_and_503_backoff(tmp_path):
     with PxWebMock(_tables()) as mock:
         mock.fail("GET", T12R5, Fault(status=500), Fault(status=503), Fault(status=502))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -140,12 +141,14 @@ class FetchReport:
 
 def fetch(raw_dir: Path, sources: tuple[str, ...] = SOURCES, *, areas: str | list[str] = "all",
           since: str = DEFAULT_SINCE, statfin: str | None = None, kela: str | None = None,
-          http: Http | None = None, clock: Clock | None = None) -> FetchReport:
+          http: Http | None = None, clock: Clock | None = None,
+          notify: Callable[[str], None] | None = None) -> FetchReport:
     """Fetch ``sources`` into ``raw_dir``. Never raises for a failed source: the report
-    lists it (a host that cannot be reached in ``unreachable``)."""
+    lists it (a host that cannot be reached in ``unreachable``). ``notify`` is told each
+    retry in one line."""
     raw_dir = Path(raw_dir)
     since = check_since(since)
-    http = http or Http(clock)
+    http = http or Http(clock, notify=notify)
     report = FetchReport()
     for source in sources:
         try:

@@ -124,6 +124,10 @@ def _reason(e: BaseException) -> str:
             continue
         break
     text = str(seen)
+    short = re.search(r"IncompleteRead\((\d+) bytes read, (\d+) more expected\)", text)
+    if short:
+        got, more = int(short.group(1)), int(short.group(2))
+        return f"{got} of {got + more} bytes arrived"
     if isinstance(seen, NameResolutionError):
         return "the name does not resolve (no network, or a wrong host name)"
     if isinstance(seen, NewConnectionError):
@@ -148,8 +152,12 @@ class Http:
 
     def __init__(self, clock: Clock | None = None, *, max_wait: float = 600.0,
                  timeout: tuple[float, float] = (15.0, 120.0), backoff: float = 1.0,
-                 max_backoff: float = 60.0, session: requests.Session | None = None):
+                 max_backoff: float = 60.0, session: requests.Session | None = None,
+                 notify: Callable[[str], None] | None = None):
         self.clock = clock or Clock()
+        # Told each retry in one line, so a wait of minutes is not silence (the CLI's
+        # stderr, the Dagster step's log).
+        self.notify = notify
         self.max_wait = max_wait
         self.timeout = timeout
         self.backoff, self.max_backoff = backoff, max_backoff
@@ -310,4 +318,7 @@ class Http:
                         f"{what}: gave up after {tries} attempt(s) in {spent:.0f} s "
                         f"(the limit is {self.max_wait:g} s); last: {t.what}{asked} from {url}",
                         t.what) from None
+                if self.notify:
+                    why = " (Retry-After)" if t.retry_after is not None else ""
+                    self.notify(f"{what}: {t.what}; retrying in {delay:g} s{why}")
                 self._sleep(delay)
