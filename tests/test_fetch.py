@@ -531,6 +531,19 @@ def test_a_web_page_instead_of_json_is_refused_at_once(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_statfin_url_that_is_not_the_database_says_which_option_to_check(tmp_path):
+    with PxWebMock(_tables()) as mock:
+        for url in (mock.base, mock.base + "/PxWeb/api/v1/fi",
+                    mock.url + "/tyonv"):
+            code, out, err = _cli("--source", "statfin", "--raw-dir", tmp_path,
+                                  "--statfin-url", url)
+            assert code == 1 and out == "" and err.count("\n") == 1, (url, err)
+            assert "(is --statfin-url a PxWeb database URL such as " \
+                "https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin?)" in err, (url, err)
+        assert ("GET", "/") in [(m, p) for m, p, _ in mock.requests]  # not 'http://?config'
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_raw_folder_that_cannot_be_written_fails_before_any_request(tmp_path, monkeypatch):
     (tmp_path / "afile").write_text("not a folder")
     with PxWebMock(_tables(), kela_file=KELA) as mock:

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 import numpy as np
@@ -42,7 +43,7 @@ from ..readers.jsonstat import (
     parse_jsonstat2,
 )
 from . import files
-from .http import FetchError, Http, HttpStatusError, NotJson, Unreachable
+from .http import FetchError, GaveUp, Http, HttpStatusError, Unreachable
 
 DEFAULT_STATFIN_URL = "https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin"
 # Table → path under the database (the short ids of June 2026).
@@ -125,14 +126,18 @@ class Saved:
 
 def config_url(statfin_url: str) -> str:
     """``https://…/PxWeb/api/v1/fi/StatFin`` → ``https://…/PxWeb/api/v1/fi/?config``."""
-    return statfin_url.rstrip("/").rsplit("/", 1)[0] + "/?config"
+    parts = urlsplit(statfin_url.rstrip("/"))
+    return urlunsplit(parts._replace(path=parts.path.rsplit("/", 1)[0] + "/", query="config",
+                                     fragment=""))
 
 
 def read_limits(http: Http, statfin_url: str) -> Limits:
     url = config_url(statfin_url)
     try:
         cfg = http.get_json(url, "StatFin API limits")
-    except NotJson as e:
+    except (Unreachable, GaveUp):
+        raise
+    except FetchError as e:  # 404, a web page, no host: most likely the URL given
         raise FetchError(f"{e} (is --statfin-url a PxWeb database URL such as "
                          f"{DEFAULT_STATFIN_URL}?)") from None
     try:
