@@ -425,6 +425,26 @@ def test_an_unchanged_response_writes_nothing(fetched):
     assert manifest.read_bytes() == before
 
 
+def test_a_manifest_lost_or_stale_is_written_again_and_the_file_is_left_alone(fetched):
+    """Killed between the file's rename and the manifest's: the manifest describes the
+    previous bytes (or is missing). The next fetch, with the same response, leaves the file
+    as it is and writes the manifest that describes it."""
+    raw, target, data, mtime = fetched
+    manifest = raw / "statfin" / "12r5.json.manifest.json"
+    for damage in ("stale", "missing"):
+        if damage == "stale":
+            doc = json.loads(manifest.read_text())
+            manifest.write_text(json.dumps({**doc, "sha256": "0" * 64}))
+        else:
+            manifest.unlink()
+        with PxWebMock(_tables()) as mock:
+            report = _fetch(raw, mock, FakeClock())
+        [s] = [s for s in report.saved if s.name == "12r5"]
+        assert s.status == "unchanged" and report.ok
+        assert json.loads(manifest.read_text())["sha256"] == _sha(target)
+        _unchanged(fetched)
+
+
 # --- a host that cannot be reached -------------------------------------------------------------------
 
 

@@ -466,26 +466,30 @@ def fetch_table(http: Http, statfin_url: str, table: str, raw_dir: Path, limits:
              f"{count(len(p.selection[p.time.code]), 'month')} × "
              f"{count(len(p.selection[p.contents.code]), 'content')}, "
              f"{len(queries)} quer{'y' if len(queries) == 1 else 'ies'}; updated {cube.updated}")
+    manifest = {
+        "source": "StatFin PxWeb API", "table": table, "file": target.name, "url": url,
+        "config_url": config_url(statfin_url), "limits": limits.as_dict(),
+        "variables": {"time": p.time.code, "area": p.area.code,
+                      "contents": p.contents.code,
+                      "others": {c: v for c, v in p.selection.items()
+                                 if c not in (p.time.code, p.area.code, p.contents.code)}},
+        "queries": [p.query(q) for q in queries],
+        "fetched_at": http.clock.now().isoformat(timespec="seconds"),
+        "sha256": sha, "bytes": len(data), "updated": cube.updated,
+        "months": [p.selection[p.time.code][0], p.selection[p.time.code][-1]],
+        "areas": len(p.selection[p.area.code]), "cells": int(cube.values.size),
+    }
     if files.same_as_in_place(target, sha):
+        # The manifest too stays, unless it is gone or describes other bytes (a fetch
+        # killed between the file's rename and the manifest's): then it is written again.
+        if (files.read_manifest(target) or {}).get("sha256") != sha:
+            files.write_manifest(target, manifest)
         return Saved("statfin", table, "unchanged", rel, f"same bytes; {shape}", sha)
     _check_not_narrower(target, rel, p)
     existed = target.exists()
     tmp = files.write_temp(target, data)
     try:
         _loads(tmp, rel)
-        manifest = {
-            "source": "StatFin PxWeb API", "table": table, "file": target.name, "url": url,
-            "config_url": config_url(statfin_url), "limits": limits.as_dict(),
-            "variables": {"time": p.time.code, "area": p.area.code,
-                          "contents": p.contents.code,
-                          "others": {c: v for c, v in p.selection.items()
-                                     if c not in (p.time.code, p.area.code, p.contents.code)}},
-            "queries": [p.query(q) for q in queries],
-            "fetched_at": http.clock.now().isoformat(timespec="seconds"),
-            "sha256": sha, "bytes": len(data), "updated": cube.updated,
-            "months": [p.selection[p.time.code][0], p.selection[p.time.code][-1]],
-            "areas": len(p.selection[p.area.code]), "cells": int(cube.values.size),
-        }
         files.commit(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
