@@ -60,24 +60,29 @@ def cmd_run(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from .fetch import FetchError, check_since, fetch, parse_areas
+    from .fetch import FetchError, check_raw_dir, check_since, fetch, parse_areas
 
+    sources = ("statfin", "kela") if args.source == "all" else (args.source,)
     try:
         areas = parse_areas(args.areas)
-        check_since(args.since)
+        since = check_since(args.since)
+        for source in sources:  # before any request: a download must have somewhere to go
+            check_raw_dir(args.raw_dir, source)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    sources = ("statfin", "kela") if args.source == "all" else (args.source,)
     try:
-        report = fetch(args.raw_dir, sources, areas=areas, since=args.since,
-                       statfin=args.statfin_url, kela=args.kela_url)
+        report = fetch(args.raw_dir, sources, areas=areas, since=since,
+                       statfin=args.statfin_url, kela=args.kela_url,
+                       notify=lambda line: print(f"note: {line}", file=sys.stderr, flush=True))
     except FetchError as e:  # pragma: no cover - fetch() reports per source
         print(f"error: {e}", file=sys.stderr)
         return 1
     for s in report.saved:
         print(s.line())
-    for line in report.unreachable + report.errors:
+    # No network: one line for all the hosts, not one per source.
+    one = report.unreachable_line()
+    for line in [one] if one else report.unreachable + report.errors:
         print(f"error: {line}", file=sys.stderr)
     if report.saved:
         limits = (f"; limits maxCalls {report.limits['maxCalls']} per "
@@ -250,12 +255,14 @@ def main(argv: list[str] | None = None) -> int:
                     "Each file is validated, then renamed into place with a manifest beside "
                     "it; an unchanged response writes nothing; a failure keeps the previous "
                     "file.")
-    fet.add_argument("--source", choices=("statfin", "kela", "all"), default="all")
-    fet.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
+    fet.add_argument("--source", choices=("statfin", "kela", "all"), default="all",
+                     help="which source (default %(default)s: both)")
+    fet.add_argument("--raw-dir", type=Path, default=Path("data/raw"),
+                     help="the raw folder to write into (default %(default)s)")
     fet.add_argument("--since", default=DEFAULT_SINCE,
-                     help="first month to fetch (default %(default)s)")
+                     help="first month to fetch from StatFin (default %(default)s)")
     fet.add_argument("--areas", default="all",
-                     help="pilot, all (default), or codes: KU564,KU244 or TA_OULU")
+                     help="pilot, all (default), or codes: KU564,KU244, TA_OULU, pilot,KU423")
     fet.add_argument("--statfin-url", default=None,
                      help=f"PxWeb database URL (default: ${STATFIN_URL_ENV} or "
                           "https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin)")

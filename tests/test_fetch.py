@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from contextlib import redirect_stderr, redirect_stdout
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -31,7 +31,7 @@ from pxweb_mock import REAL_12R5, FakeClock, Fault, PxWebMock, table_12r5, table
 from pipeline.__main__ import main
 from pipeline.areas import PILOT_MUNICIPALITIES
 from pipeline.catalogue import statfin_contents
-from pipeline.fetch import fetch, parse_areas
+from pipeline.fetch import check_since, fetch, parse_areas
 from pipeline.fetch.http import Http, parse_retry_after
 from pipeline.fetch.statfin import fetch_statfin, split
 from pipeline.raw_layer import scan
@@ -226,6 +226,29 @@ def test_429_with_retry_after_is_waited_out(tmp_path):
     assert parse_retry_after("120", now) == 120.0 and parse_retry_after("soon", now) is None
 
 
+def test_each_retry_is_said_in_one_line_while_it_waits(tmp_path):
+    """Minutes of backoff are not silence: the CLI notes each retry on stderr (the Dagster
+    asset logs it)."""
+    with PxWebMock(_tables()) as mock:
+        mock.fail("POST", T12R5, Fault(status=429, headers={"Retry-After": "0"}))
+        code, out, err = _cli("--source", "statfin", "--raw-dir", tmp_path, "--statfin-url",
+                              mock.url, "--since", "2026M01")
+    assert code == 0, err
+    assert err == ("note: table 12r5 query 1/1: HTTP 429 Too Many Requests; retrying in 0 s "
+                   "(Retry-After)\n")
+    notes: list[str] = []
+    with PxWebMock(_tables()) as mock:
+        mock.fail("POST", T12R5, Fault(status=500), Fault(truncate=True), Fault(reset=True))
+        http = Http(FakeClock().clock(), notify=notes.append)
+        assert fetch(tmp_path / "again", ("statfin",), statfin=mock.url, http=http,
+                     since="2026M01").ok
+    assert notes[0] == "table 12r5 query 1/1: HTTP 500 Internal Server Error; retrying in 1 s"
+    assert notes[1].startswith("table 12r5 query 1/1: HTTP 200 but the body was cut off (")
+    assert " bytes arrived); retrying in 2 s" in notes[1]
+    assert notes[2].startswith("table 12r5 query 1/1: connection error (")
+    assert notes[2].endswith("; retrying in 4 s") and len(notes) == 3
+
+
 def test_500_then_success_and_503_backoff(tmp_path):
     with PxWebMock(_tables()) as mock:
         mock.fail("GET", T12R5, Fault(status=500), Fault(status=503), Fault(status=502))
@@ -368,6 +391,28 @@ def test_a_response_failing_validation_is_refused_and_the_previous_file_stays(fe
     _unchanged(fetched)
 
 
+def test_a_narrower_fetch_does_not_replace_a_wider_file(fetched):
+    """Every area fetched before; then a quick ``--areas pilot``: refused, naming what the
+    file in place has that the response lacks, and the file stays (``run`` would refuse the
+    narrower file as shorter, with the wider one already gone)."""
+    with PxWebMock(_tables()) as mock:
+        report = _fetch(fetched[0], mock, FakeClock(), areas=PILOT)
+    errors = [e for e in report.errors if "12r5" in e]
+    assert errors == [
+        "statfin table 12r5: the response lacks 413 of its areas (ELY01, ELY02, ELY03, ELY04, "
+        "ELY05 …) that the file in place statfin/12r5.json has; kept that file. Fetch with the "
+        "--areas and --since used before (its manifest lists them), or delete "
+        "statfin/12r5.json to take the narrower file"]
+    _unchanged(fetched)
+    # A wider fetch replaces a narrower file.
+    raw = fetched[0] / "narrow"
+    with PxWebMock(_tables()) as mock:
+        assert _fetch(raw, mock, FakeClock(), areas=PILOT).ok
+        report = _fetch(raw, mock, FakeClock())
+    assert report.ok, report.errors
+    assert {s.status for s in report.saved} == {"replaced"}
+
+
 def test_an_unchanged_response_writes_nothing(fetched):
     raw, target, data, mtime = fetched
     manifest = raw / "statfin" / "12r5.json.manifest.json"
@@ -378,6 +423,26 @@ def test_an_unchanged_response_writes_nothing(fetched):
     assert s.status == "unchanged" and report.ok
     _unchanged(fetched)
     assert manifest.read_bytes() == before
+
+
+def test_a_manifest_lost_or_stale_is_written_again_and_the_file_is_left_alone(fetched):
+    """Killed between the file's rename and the manifest's: the manifest describes the
+    previous bytes (or is missing). The next fetch, with the same response, leaves the file
+    as it is and writes the manifest that describes it."""
+    raw, target, data, mtime = fetched
+    manifest = raw / "statfin" / "12r5.json.manifest.json"
+    for damage in ("stale", "missing"):
+        if damage == "stale":
+            doc = json.loads(manifest.read_text())
+            manifest.write_text(json.dumps({**doc, "sha256": "0" * 64}))
+        else:
+            manifest.unlink()
+        with PxWebMock(_tables()) as mock:
+            report = _fetch(raw, mock, FakeClock())
+        [s] = [s for s in report.saved if s.name == "12r5"]
+        assert s.status == "unchanged" and report.ok
+        assert json.loads(manifest.read_text())["sha256"] == _sha(target)
+        _unchanged(fetched)
 
 
 # --- a host that cannot be reached -------------------------------------------------------------------
@@ -414,6 +479,132 @@ def test_cli_options_are_checked(tmp_path, monkeypatch):
     assert posted[0]["query"][0]["selection"]["values"] == [
         a for a in table_12r5().variables[0].values if a in PILOT]
     assert "8 areas × 1 month × 7 contents" in out
+
+
+def test_no_network_is_one_line_for_both_hosts(tmp_path):
+    """The default command on a machine without network: one line naming both hosts."""
+    code, out, err = _cli("--raw-dir", tmp_path,
+                          "--statfin-url", "https://pxdata.invalid/PxWeb/api/v1/fi/StatFin",
+                          "--kela-url", "https://avoindata.invalid/data/api/3/action")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1, err
+    assert err.startswith("error: cannot reach pxdata.invalid (statfin) or avoindata.invalid "
+                          "(kela): the name does not resolve")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_careless_options_are_refused_before_any_request(tmp_path):
+    with PxWebMock(_tables()) as mock:
+        def cli(*args):
+            return _cli("--source", "statfin", "--raw-dir", tmp_path / "raw",
+                        "--statfin-url", mock.url, *args)
+
+        # A month after this one: no table has it, so no request is sent.
+        code, _out, err = cli("--since", "9999M12")
+        assert code == 2 and "9999M12 is in the future" in err
+        code, _out, err = cli("--areas", "all,KU564")
+        assert code == 2 and "all cannot be combined" in err
+        assert mock.requests == []
+        # pilot among other codes, and a month written in lower case, are understood.
+        code, out, err = cli("--areas", "pilot,ku423", "--since", "2026m06")
+        assert code == 0, err
+        assert "9 areas × 1 month × 7 contents" in out
+    assert check_since("2026m06") == "2026M06"
+    assert check_since("2026M06", today=date(2026, 6, 1)) == "2026M06"
+    with pytest.raises(ValueError, match="2026M07 is in the future"):
+        check_since("2026M07", today=date(2026, 6, 30))
+    assert parse_areas("KU564,pilot") == ["KU564", *[c for c in PILOT if c != "KU564"]]
+
+
+def test_help_shows_each_option_with_its_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["fetch", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for expected in ("--source {statfin,kela,all}", "(default all: both)",
+                     "(default data/raw)", "(default 2019M01)", "pilot, all (default)",
+                     "$PIPELINE_STATFIN_URL or https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin",
+                     "$PIPELINE_KELA_URL or https://www.avoindata.fi/data/api/3/action"):
+        assert expected in text, expected
+
+
+def test_a_web_page_instead_of_json_is_refused_at_once(tmp_path):
+    """A URL that answers with an HTML page (the portal's web site, a maintenance page) is
+    not retried for ten minutes: the same URL gives the same page."""
+    page = (b"<!DOCTYPE html><html><head><title>Avoindata.fi</title></head>"
+            b"<body>Huoltokatko</body></html>")
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    with PxWebMock(_tables(), kela_file=KELA) as mock:
+        mock.fail("GET", "/PxWeb/api/v1/fi/", Fault(body=page, headers=html))
+        mock.fail("GET", "/ckan/package_show", Fault(body=page, headers=html))
+        clock = FakeClock()
+        report = fetch(tmp_path, ("statfin", "kela"), statfin=mock.url, kela=mock.kela_url,
+                       http=Http(clock.clock()), since="2026M01")
+        assert mock.count("GET", "/PxWeb/api/v1/fi/") == 1
+        assert mock.count("GET", "/ckan/package_show") == 1
+    assert clock.sleeps == []
+    statfin, kela = report.errors
+    assert statfin.startswith("statfin: StatFin API limits:") and "?config answered HTTP 200 " \
+        "with a web page (text/html, " in statfin and "'Avoindata.fi'" in statfin
+    assert "is --statfin-url a PxWeb database URL" in statfin
+    assert kela.startswith("kela: Kela dataset") and "with a web page" in kela
+    assert "is --kela-url a CKAN API base" in kela
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_statfin_url_that_is_not_the_database_says_which_option_to_check(tmp_path):
+    with PxWebMock(_tables()) as mock:
+        for url in (mock.base, mock.base + "/PxWeb/api/v1/fi",
+                    mock.url + "/tyonv"):
+            code, out, err = _cli("--source", "statfin", "--raw-dir", tmp_path,
+                                  "--statfin-url", url)
+            assert code == 1 and out == "" and err.count("\n") == 1, (url, err)
+            assert "(is --statfin-url a PxWeb database URL such as " \
+                "https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin?)" in err, (url, err)
+        assert ("GET", "/") in [(m, p) for m, p, _ in mock.requests]  # not 'http://?config'
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_raw_folder_that_cannot_be_written_fails_before_any_request(tmp_path, monkeypatch):
+    (tmp_path / "afile").write_text("not a folder")
+    with PxWebMock(_tables(), kela_file=KELA) as mock:
+        code, out, err = _cli("--raw-dir", tmp_path / "afile" / "raw", "--statfin-url",
+                              mock.url, "--kela-url", mock.kela_url)
+        assert code == 2 and out == ""
+        assert err == (f"error: cannot write to {tmp_path / 'afile' / 'raw' / 'statfin'}: "
+                       f"{tmp_path / 'afile'} is a file, not a folder\n")
+        # The same through fetch() (what the Dagster asset calls): an error per source.
+        report = fetch(tmp_path / "afile", ("statfin", "kela"), statfin=mock.url,
+                       kela=mock.kela_url, http=Http(FakeClock().clock()), since="2026M01")
+        assert mock.requests == []
+    assert [e.split(":")[0] for e in report.errors] == ["statfin", "kela"]
+    assert all("is a file, not a folder" in e for e in report.errors)
+    # No permission (as for a user other than root on a read-only folder).
+    import pipeline.fetch as fetch_module
+
+    monkeypatch.setattr(fetch_module.os, "access", lambda path, mode: False)
+    code, _out, err = _cli("--raw-dir", tmp_path / "raw", "--source", "kela")
+    assert code == 2 and "no permission to write in" in err
+
+
+def test_a_write_failing_part_way_is_an_error_not_a_traceback(fetched, monkeypatch):
+    """The disk fills up while the new file is written: the previous file stays, no
+    temporary file is left, and the report says why."""
+    import errno
+
+    from pipeline.fetch import files
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    tables = _tables()
+    tables["tyonv/12r5.px"].updated = "2026-08-21T05:00:00Z"  # a new version to write
+    monkeypatch.setattr(files.os, "fsync", full)
+    with PxWebMock(tables) as mock:
+        report = _fetch(fetched[0], mock, FakeClock())
+    [error] = report.errors
+    assert error.startswith("statfin: cannot write in ") and "No space left on device" in error
+    assert "the previous file stays" in error
+    _unchanged(fetched)
 
 
 # --- Kela --------------------------------------------------------------------------------------------
@@ -483,6 +674,32 @@ def test_kela_refuses_a_bad_download_and_keeps_the_file(tmp_path, bad, expect):
     [error] = report.errors
     assert error.startswith("kela: data.csv") and expect in error
     assert target.read_bytes() == before and target.stat().st_mtime_ns == mtime
+    _no_temp_files(raw)
+
+
+def test_kela_a_download_ending_earlier_than_a_file_put_by_hand_is_refused(tmp_path):
+    """The file in place came by hand (no manifest), or its manifest was written when the
+    download had the same bytes: its months are still known, so a new download that ends
+    earlier is refused and the file stays."""
+    raw = tmp_path / "raw"
+    target = raw / "kela" / "data.csv"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(KELA)  # put there by hand: 2019M01–2024M12
+    shorter = b"".join(line for line in KELA.splitlines(keepends=True)
+                       if b",2024," not in line)
+    with PxWebMock({}, kela_file=KELA) as mock:
+        report = _kela(raw, mock)  # the portal has the same bytes: nothing replaced
+        assert report.saved[0].status == "unchanged", report.errors
+        manifest = json.loads((raw / "kela" / "data.csv.manifest.json").read_text())
+        assert (manifest["first_month"], manifest["last_month"]) == (201901, 202412)
+        (raw / "kela" / "data.csv.manifest.json").unlink()  # as if never fetched
+        mtime = target.stat().st_mtime_ns
+        mock.kela_file = shorter
+        mock.kela_stamp = {"last_modified": "2026-08-01T06:00:00", "hash": ""}
+        report = _kela(raw, mock)
+    [error] = report.errors
+    assert "it ends at 2023M12, earlier than the file in place (2024M12)" in error
+    assert target.read_bytes() == KELA and target.stat().st_mtime_ns == mtime
     _no_temp_files(raw)
 
 

@@ -63,7 +63,8 @@ def _fetch_asset(family: str):
         report = fetch(paths.raw, (family,), areas=parse_areas(fetch_settings.areas),
                        since=fetch_settings.since,
                        statfin=statfin_url(fetch_settings.statfin_url or None),
-                       kela=kela_url(fetch_settings.kela_url or None))
+                       kela=kela_url(fetch_settings.kela_url or None),
+                       notify=context.log.warning)
         for s in report.saved:
             context.log.info(s.line())
         problems = report.unreachable + report.errors

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+import requests
 
 from ..areas import EMPLOYMENT_AREAS, PILOT_MUNICIPALITIES
 from .http import Clock, FetchError, Http, Unreachable
@@ -26,8 +30,8 @@ KELA_URL_ENV = "PIPELINE_KELA_URL"
 DEFAULT_SINCE = "2019M01"
 _MONTH_RE = re.compile(r"^\d{4}M(0[1-9]|1[0-2])$")
 
-__all__ = ["FetchError", "FetchReport", "Unreachable", "fetch", "parse_areas", "statfin_url",
-           "kela_url"]
+__all__ = ["FetchError", "FetchReport", "Unreachable", "check_raw_dir", "check_since", "fetch",
+           "kela_url", "parse_areas", "statfin_url"]
 
 
 def statfin_url(value: str | None = None) -> str:
@@ -40,7 +44,8 @@ def kela_url(value: str | None = None) -> str:
 
 def parse_areas(text: str) -> str | list[str]:
     """``pilot`` → the eight pilot municipalities; ``all``; or codes: ``KU564,KU244``, an
-    employment area ``TA_OULU`` (its members); raises ValueError naming a bad code."""
+    employment area ``TA_OULU`` (its members), ``pilot`` among them; raises ValueError naming
+    a bad code."""
     text = (text or "all").strip()
     if text.lower() == "all":
         return "all"
@@ -49,7 +54,12 @@ def parse_areas(text: str) -> str | list[str]:
     out: list[str] = []
     for item in (t.strip() for t in text.split(",") if t.strip()):
         code = item.upper()
-        if code in EMPLOYMENT_AREAS:
+        if code == "ALL":
+            raise ValueError(f"--areas: all cannot be combined with other areas ({text!r}); "
+                             "give all alone")
+        if code == "PILOT":  # the eight pilot municipalities, alongside other codes
+            out += [c for c in PILOT_MUNICIPALITIES if c not in out]
+        elif code in EMPLOYMENT_AREAS:
             out += [c for c in EMPLOYMENT_AREAS[code][1] if c not in out]
         elif re.fullmatch(r"(KU\d{3}|MK\d{2}|SSS)", code):
             if code not in out:
@@ -64,10 +74,37 @@ def parse_areas(text: str) -> str | list[str]:
     return out
 
 
-def check_since(since: str) -> str:
-    if not _MONTH_RE.match(since or ""):
+def check_since(since: str, today: date | None = None) -> str:
+    """``since`` as PxWeb writes a month (``2019M01``; ``2019m01`` is taken too); ValueError
+    for another form or a month after this one, before any request is sent."""
+    month = (since or "").strip().upper()
+    if not _MONTH_RE.match(month):
         raise ValueError(f"--since: {since!r} is not a month like 2019M01")
-    return since
+    today = today or datetime.now(UTC).date()
+    if (int(month[:4]), int(month[5:])) > (today.year, today.month):
+        raise ValueError(f"--since: {month} is in the future (this month is "
+                         f"{today.year}M{today.month:02d}); no table has it yet")
+    return month
+
+
+class NotWritable(ValueError):
+    """The raw folder cannot be written."""
+
+
+def check_raw_dir(raw_dir: Path, source: str) -> None:
+    """NotWritable when ``raw_dir/<source>`` cannot be written (a file in the way, or no
+    permission), found before any request: the download would be lost at the end. Creates
+    nothing."""
+    folder = Path(raw_dir) / source
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise NotWritable(f"cannot write to {folder}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise NotWritable(f"cannot write to {folder}: no permission to write in {probe}")
 
 
 @dataclass
@@ -77,6 +114,8 @@ class FetchReport:
     saved: list[Saved] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
+    # (source, host, why) of each host that could not be reached
+    hosts: list[tuple[str, str, str]] = field(default_factory=list)
     calls: int = 0
     waited: float = 0.0
     limits: dict = field(default_factory=dict)
@@ -85,6 +124,16 @@ class FetchReport:
     def ok(self) -> bool:
         return not self.errors and not self.unreachable
 
+    def unreachable_line(self) -> str | None:
+        """Every source unreachable for the same reason (no network): one line naming the
+        hosts, not one per source."""
+        if not self.unreachable or self.saved or self.errors or len(self.hosts) < 2 or len(
+                {why for _, _, why in self.hosts}) != 1:
+            return None
+        hosts = " or ".join(f"{host} ({source})" for source, host, _ in self.hosts)
+        tail = self.unreachable[0].rsplit("; nothing fetched", 1)[-1]
+        return f"cannot reach {hosts}: {self.hosts[0][2]}; nothing fetched{tail}"
+
     @property
     def changed(self) -> list[Saved]:
         return [s for s in self.saved if s.status != "unchanged"]
@@ -92,15 +141,19 @@ class FetchReport:
 
 def fetch(raw_dir: Path, sources: tuple[str, ...] = SOURCES, *, areas: str | list[str] = "all",
           since: str = DEFAULT_SINCE, statfin: str | None = None, kela: str | None = None,
-          http: Http | None = None, clock: Clock | None = None) -> FetchReport:
+          http: Http | None = None, clock: Clock | None = None,
+          notify: Callable[[str], None] | None = None) -> FetchReport:
     """Fetch ``sources`` into ``raw_dir``. Never raises for a failed source: the report
-    lists it (a host that cannot be reached in ``unreachable``)."""
+    lists it (a host that cannot be reached in ``unreachable``). ``notify`` is told each
+    retry in one line."""
     raw_dir = Path(raw_dir)
-    check_since(since)
-    http = http or Http(clock)
+    since = check_since(since)
+    http = http or Http(clock, notify=notify)
     report = FetchReport()
     for source in sources:
         try:
+            if source in SOURCES:
+                check_raw_dir(raw_dir, source)
             if source == "statfin":
                 saved, errors = fetch_statfin(raw_dir, http, statfin_url=statfin_url(statfin),
                                               areas=areas, since=since)
@@ -114,6 +167,14 @@ def fetch(raw_dir: Path, sources: tuple[str, ...] = SOURCES, *, areas: str | lis
                 raise ValueError(f"unknown source {source!r} (sources: {', '.join(SOURCES)})")
         except Unreachable as e:
             report.unreachable.append(f"{source}: {e}; nothing fetched, {raw_dir} unchanged")
+            report.hosts.append((source, e.host, e.reason))
+        except NotWritable as e:  # found before any request
+            report.errors.append(f"{source}: {e}")
+        except OSError as e:  # writing failed part-way (disk full …): its temp file is gone
+            if isinstance(e, requests.RequestException):
+                raise
+            report.errors.append(f"{source}: cannot write in {raw_dir}: {e.strerror or e} "
+                                 f"({e.filename}); the previous file stays")
         except FetchError as e:
             text = str(e)
             report.errors.append(text if text.startswith(source) else f"{source}: {text}")

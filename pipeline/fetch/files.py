@@ -42,10 +42,14 @@ def write_temp(target: Path, data: bytes) -> Path:
     """``data`` in ``target``'s temporary file, on disk."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(target)
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:  # disk full, …: no partial temporary file left behind
+        tmp.unlink(missing_ok=True)
+        raise
     return tmp
 
 

@@ -16,6 +16,8 @@ Policy:
   :class:`GaveUp` names what was fetched, the attempts and the last status.
 * A host that cannot be reached at all (its name does not resolve, the connection is
   refused) is not retried: :class:`Unreachable`, one line.
+* A whole answer that is a web page (HTML) instead of JSON is not retried: :class:`NotJson`
+  (a wrong URL or a maintenance page answers the same each time).
 * Any other 4xx is not retried: :class:`HttpStatusError` with the status and the start of
   the body; the caller adds what it likely means (PxWeb's 400).
 * :meth:`Http.pace` keeps calls within ``max_calls`` per ``window`` seconds (a sliding
@@ -25,6 +27,7 @@ Policy:
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -47,6 +50,15 @@ class FetchError(Exception):
 
 class Unreachable(FetchError):
     """The host cannot be reached at all (no network, a wrong name, nothing listening)."""
+
+    def __init__(self, message: str, host: str = "", reason: str = ""):
+        super().__init__(message)
+        self.host, self.reason = host, reason
+
+
+class NotJson(FetchError):
+    """A whole answer that is a web page (HTML), not the API's JSON: a wrong URL, or a
+    maintenance page. Not retried: the same URL gives the same page."""
 
 
 class GaveUp(FetchError):
@@ -112,6 +124,10 @@ def _reason(e: BaseException) -> str:
             continue
         break
     text = str(seen)
+    short = re.search(r"IncompleteRead\((\d+) bytes read, (\d+) more expected\)", text)
+    if short:
+        got, more = int(short.group(1)), int(short.group(2))
+        return f"{got} of {got + more} bytes arrived"
     if isinstance(seen, NameResolutionError):
         return "the name does not resolve (no network, or a wrong host name)"
     if isinstance(seen, NewConnectionError):
@@ -136,8 +152,12 @@ class Http:
 
     def __init__(self, clock: Clock | None = None, *, max_wait: float = 600.0,
                  timeout: tuple[float, float] = (15.0, 120.0), backoff: float = 1.0,
-                 max_backoff: float = 60.0, session: requests.Session | None = None):
+                 max_backoff: float = 60.0, session: requests.Session | None = None,
+                 notify: Callable[[str], None] | None = None):
         self.clock = clock or Clock()
+        # Told each retry in one line, so a wait of minutes is not silence (the CLI's
+        # stderr, the Dagster step's log).
+        self.notify = notify
         self.max_wait = max_wait
         self.timeout = timeout
         self.backoff, self.max_backoff = backoff, max_backoff
@@ -180,12 +200,12 @@ class Http:
     def get_json(self, url: str, what: str):
         """GET and parse JSON, retrying transient failures (a body that is not JSON too:
         a cut-off response)."""
-        return self._retrying(lambda: self._json(self._send("GET", url, what, None)), what,
+        return self._retrying(lambda: self._json(self._send("GET", url, what, None), what), what,
                               url)
 
     def post_json(self, url: str, body: dict, what: str):
         """POST a JSON body and parse the JSON answer."""
-        return self._retrying(lambda: self._json(self._send("POST", url, what, body)), what,
+        return self._retrying(lambda: self._json(self._send("POST", url, what, body), what), what,
                               url)
 
     def post_bytes(self, url: str, body: dict, what: str) -> bytes:
@@ -215,7 +235,7 @@ class Http:
 
         return self._retrying(attempt, what, url)
 
-    def _json(self, resp: requests.Response):
+    def _json(self, resp: requests.Response, what: str):
         try:
             body = resp.content
         except (requests.exceptions.ChunkedEncodingError,
@@ -224,6 +244,16 @@ class Http:
         try:
             return resp.json() if body else None
         except ValueError:
+            kind = resp.headers.get("Content-Type", "").split(";")[0].strip() or "no type"
+            if "html" in kind or body.lstrip()[:1] == b"<":
+                # The body arrived whole (urllib3 checks Content-Length): a page, not JSON
+                # cut off. Retrying would wait out max_wait for the same page.
+                title = re.search(rb"<title[^>]*>([^<]{0,120})", body, re.I)
+                shown = (title.group(1).decode("utf-8", "replace").strip() if title else
+                         body.lstrip()[:60].decode("utf-8", "replace"))
+                raise NotJson(f"{what}: {resp.url} answered HTTP {resp.status_code} with a web "
+                              f"page ({kind}, {len(body)} bytes: {shown!r}), not the API's "
+                              "JSON") from None
             raise _Transient(f"HTTP {resp.status_code} but the body ({len(body)} bytes) is "
                              "not valid JSON (cut off?)") from None
 
@@ -237,7 +267,8 @@ class Http:
                                         stream=True)
         except requests.exceptions.ConnectionError as e:
             if _unreachable(e):
-                raise Unreachable(f"cannot reach {_host(url)} ({url}): {_reason(e)}") from None
+                raise Unreachable(f"cannot reach {_host(url)} ({url}): {_reason(e)}",
+                                  _host(url), _reason(e)) from None
             if isinstance(e, requests.exceptions.ConnectTimeout):
                 raise _Transient(f"no connection within {self.timeout[0]:g} s") from None
             raise _Transient(f"connection error ({_reason(e)})") from None
@@ -287,4 +318,7 @@ class Http:
                         f"{what}: gave up after {tries} attempt(s) in {spent:.0f} s "
                         f"(the limit is {self.max_wait:g} s); last: {t.what}{asked} from {url}",
                         t.what) from None
+                if self.notify:
+                    why = " (Retry-After)" if t.retry_after is not None else ""
+                    self.notify(f"{what}: {t.what}; retrying in {delay:g} s{why}")
                 self._sleep(delay)

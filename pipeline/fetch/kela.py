@@ -21,7 +21,7 @@ import duckdb
 from ..readers.common import LoadContext, RawFile, RawInputError, file_sha256
 from ..readers.kela import load_kela, sniff_kela
 from . import files
-from .http import FetchError, Http, HttpStatusError
+from .http import FetchError, Http, HttpStatusError, NotJson
 from .statfin import RefusedResponse, Saved
 
 DEFAULT_KELA_URL = "https://www.avoindata.fi/data/api/3/action"
@@ -88,6 +88,27 @@ def _validate(tmp: Path, rel: str, areas: str | list[str], since: str,
     return summary
 
 
+def _summary_in_place(target: Path, rel: str, before: dict | None, sha: str) -> dict:
+    """Rows and months of the file in place: from the manifest when it describes these very
+    bytes, else read (a file put there by hand, or by a fetch that wrote no summary), so a
+    download ending earlier is refused whatever placed the file. {} when it does not load."""
+    keys = ("rows", "first_month", "last_month", "municipalities")
+    if before and before.get("sha256") == sha and before.get("last_month"):
+        return {k: before[k] for k in keys if k in before}
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("begin transaction")
+        summary = load_kela(con, RawFile(target, rel, "check"),
+                            LoadContext("fetch-check", datetime.now(UTC)))
+        con.execute("rollback")
+    except RawInputError:
+        return {}
+    finally:
+        con.close()
+    return {"rows": summary.rows, "first_month": summary.first_month,
+            "last_month": summary.last_month, "municipalities": len(summary.municipalities)}
+
+
 def fetch_kela(raw_dir: Path, http: Http, *, kela_url: str = DEFAULT_KELA_URL,
                areas: str | list[str] = "all", since: str = "2019M01") -> Saved:
     """Fetch ``kela/data.csv`` if the portal has a new version; FetchError on failure."""
@@ -97,7 +118,7 @@ def fetch_kela(raw_dir: Path, http: Http, *, kela_url: str = DEFAULT_KELA_URL,
     url = f"{kela_url.rstrip('/')}/package_show?id={quote(DATASET)}"
     try:
         res = _resource(http.get_json(url, f"Kela dataset {DATASET}"), url)
-    except HttpStatusError as e:
+    except (HttpStatusError, NotJson) as e:
         raise FetchError(f"{e} (is --kela-url a CKAN API base such as {DEFAULT_KELA_URL}?)"
                          ) from None
     target = folder / RESOURCE
@@ -138,11 +159,13 @@ def fetch_kela(raw_dir: Path, http: Http, *, kela_url: str = DEFAULT_KELA_URL,
         }
         if sha == sha_in_place:  # same bytes under a new stamp: nothing to replace
             tmp.unlink(missing_ok=True)
+            manifest.update(_summary_in_place(target, rel, before, sha))
             files.write_manifest(target, manifest)
             return Saved("kela", RESOURCE, "unchanged", rel,
                          f"downloaded; same bytes as the file in place "
                          f"(last_modified {stamp['last_modified']})", sha, manifest)
-        previous_last = (before or {}).get("last_month") if sha_in_place else None
+        previous_last = (_summary_in_place(target, rel, before, sha_in_place)
+                         .get("last_month") if sha_in_place else None)
         summary = _validate(tmp, rel, areas, since, previous_last)
         manifest.update(rows=summary.rows, first_month=summary.first_month,
                         last_month=summary.last_month,

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 import numpy as np
@@ -42,7 +43,7 @@ from ..readers.jsonstat import (
     parse_jsonstat2,
 )
 from . import files
-from .http import FetchError, Http, HttpStatusError, Unreachable
+from .http import FetchError, GaveUp, Http, HttpStatusError, Unreachable
 
 DEFAULT_STATFIN_URL = "https://pxdata.stat.fi/PxWeb/api/v1/fi/StatFin"
 # Table → path under the database (the short ids of June 2026).
@@ -125,12 +126,20 @@ class Saved:
 
 def config_url(statfin_url: str) -> str:
     """``https://…/PxWeb/api/v1/fi/StatFin`` → ``https://…/PxWeb/api/v1/fi/?config``."""
-    return statfin_url.rstrip("/").rsplit("/", 1)[0] + "/?config"
+    parts = urlsplit(statfin_url.rstrip("/"))
+    return urlunsplit(parts._replace(path=parts.path.rsplit("/", 1)[0] + "/", query="config",
+                                     fragment=""))
 
 
 def read_limits(http: Http, statfin_url: str) -> Limits:
     url = config_url(statfin_url)
-    cfg = http.get_json(url, "StatFin API limits")
+    try:
+        cfg = http.get_json(url, "StatFin API limits")
+    except (Unreachable, GaveUp):
+        raise
+    except FetchError as e:  # 404, a web page, no host: most likely the URL given
+        raise FetchError(f"{e} (is --statfin-url a PxWeb database URL such as "
+                         f"{DEFAULT_STATFIN_URL}?)") from None
     try:
         limits = Limits(int(cfg["maxValues"]), int(cfg["maxCalls"]), float(cfg["timeWindow"]))
     except (TypeError, KeyError, ValueError):
@@ -364,6 +373,40 @@ def _check(cube: Cube, p: Plan) -> None:
                               "(every cell a symbol or empty)")
 
 
+def _coverage(doc) -> tuple[set[str], set[str]] | None:
+    """(areas, months) of a json-stat2 document this module saved; None when it is not one."""
+    try:
+        role, dims = doc["role"], doc["dimension"]
+        return tuple(set(dims[role[r][0]]["category"]["index"]) for r in ("geo", "time"))
+    except (TypeError, KeyError, IndexError):
+        return None
+
+
+def _check_not_narrower(target: Path, rel: str, p: Plan) -> None:
+    """Refuse a response that lacks areas or months the file in place has (a fetch with a
+    narrower --areas or a later --since than before): the file stays, so a quick
+    ``--areas pilot`` does not replace the whole country (which ``run`` would then refuse
+    as shorter, with the wider file already gone)."""
+    try:
+        before = _coverage(json.loads(target.read_bytes()))
+    except (OSError, ValueError):
+        return  # nothing (readable) in place: nothing to keep
+    if before is None:
+        return
+    areas = set(p.selection[p.area.code])
+    months = set(p.selection[p.time.code])
+    lost_areas, lost_months = sorted(before[0] - areas), sorted(before[1] - months)
+    if not lost_areas and not lost_months:
+        return
+    lacks = "; ".join(
+        f"{len(lost)} of its {what} ({', '.join(lost[:5])}{' …' if len(lost) > 5 else ''})"
+        for lost, what in ((lost_areas, "areas"), (lost_months, "months")) if lost)
+    raise RefusedResponse(
+        f"table {p.table}: the response lacks {lacks} that the file in place {rel} has; kept "
+        f"that file. Fetch with the --areas and --since used before (its manifest lists "
+        f"them), or delete {rel} to take the narrower file")
+
+
 def _loads(tmp: Path, rel: str) -> None:
     """The file through the raw layer's own reader, in a scratch database."""
     con = duckdb.connect(":memory:")
@@ -423,25 +466,30 @@ def fetch_table(http: Http, statfin_url: str, table: str, raw_dir: Path, limits:
              f"{count(len(p.selection[p.time.code]), 'month')} × "
              f"{count(len(p.selection[p.contents.code]), 'content')}, "
              f"{len(queries)} quer{'y' if len(queries) == 1 else 'ies'}; updated {cube.updated}")
+    manifest = {
+        "source": "StatFin PxWeb API", "table": table, "file": target.name, "url": url,
+        "config_url": config_url(statfin_url), "limits": limits.as_dict(),
+        "variables": {"time": p.time.code, "area": p.area.code,
+                      "contents": p.contents.code,
+                      "others": {c: v for c, v in p.selection.items()
+                                 if c not in (p.time.code, p.area.code, p.contents.code)}},
+        "queries": [p.query(q) for q in queries],
+        "fetched_at": http.clock.now().isoformat(timespec="seconds"),
+        "sha256": sha, "bytes": len(data), "updated": cube.updated,
+        "months": [p.selection[p.time.code][0], p.selection[p.time.code][-1]],
+        "areas": len(p.selection[p.area.code]), "cells": int(cube.values.size),
+    }
     if files.same_as_in_place(target, sha):
+        # The manifest too stays, unless it is gone or describes other bytes (a fetch
+        # killed between the file's rename and the manifest's): then it is written again.
+        if (files.read_manifest(target) or {}).get("sha256") != sha:
+            files.write_manifest(target, manifest)
         return Saved("statfin", table, "unchanged", rel, f"same bytes; {shape}", sha)
+    _check_not_narrower(target, rel, p)
     existed = target.exists()
     tmp = files.write_temp(target, data)
     try:
         _loads(tmp, rel)
-        manifest = {
-            "source": "StatFin PxWeb API", "table": table, "file": target.name, "url": url,
-            "config_url": config_url(statfin_url), "limits": limits.as_dict(),
-            "variables": {"time": p.time.code, "area": p.area.code,
-                          "contents": p.contents.code,
-                          "others": {c: v for c, v in p.selection.items()
-                                     if c not in (p.time.code, p.area.code, p.contents.code)}},
-            "queries": [p.query(q) for q in queries],
-            "fetched_at": http.clock.now().isoformat(timespec="seconds"),
-            "sha256": sha, "bytes": len(data), "updated": cube.updated,
-            "months": [p.selection[p.time.code][0], p.selection[p.time.code][-1]],
-            "areas": len(p.selection[p.area.code]), "cells": int(cube.values.size),
-        }
         files.commit(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
