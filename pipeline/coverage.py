@@ -87,7 +87,7 @@ def figure_coverage(con, area_code: str = areas.PILOT_AREA,
             f"where {where} order by month", params).fetchall()
         cov = FigureCoverage(fid, label, spec.indicator, months=len(rows))
         if not rows:
-            cov.gaps.append(("", "", _no_rows_reason(con, spec.indicator, area_code)))
+            cov.gaps.append(("", "", _no_rows_reason(con, spec.indicator, area_code, period)))
         for month, status, source, reason in rows:
             if status == "present":
                 cov.present += 1
@@ -107,25 +107,44 @@ def figure_coverage(con, area_code: str = areas.PILOT_AREA,
     return out
 
 
-def _no_rows_reason(con, indicator: str, area_code: str) -> str:
-    """Why an area has no row at all: it (or each of its municipalities) is in no source;
-    and what each of the indicator's sources holds, or which raw file would give it."""
+def _no_rows_reason(con, indicator: str, area_code: str,
+                    period: tuple[int, int] | None = None) -> str:
+    """Why an area has no row in the figure's years: for each of the indicator's sources, the
+    raw file that would give it, or the months it has for the area (outside the figure's
+    years), or the other municipalities it has; and whether the area (or each of its
+    municipalities) is in no raw file at all."""
     ind = catalogue().indicator(indicator)
     measured = ind.args[0].indicator if ind.is_rate else indicator  # a rate: its first part
-    rows = con.execute("""
+    wanted = """(select municipality_code from staging.area_members where area_code = $area
+                 union select $area)"""
+    rows = con.execute(f"""
         select s.source, src.needs, count(distinct v.area_code),
-            strftime(min(v.month), '%Y-%m'), strftime(max(v.month), '%Y-%m')
+            strftime(min(v.month), '%Y-%m'), strftime(max(v.month), '%Y-%m'),
+            strftime(min(v.month) filter (where v.area_code in {wanted}), '%Y-%m'),
+            strftime(max(v.month) filter (where v.area_code in {wanted}), '%Y-%m')
         from marts.indicator_sources as s
         join marts.sources as src using (source_id)
         left join staging.stg_source_values as v
             on v.family = src.family and v.dataset = src.dataset and v.measure = s.measure
             and v.area_code like 'KU%'
-        where s.indicator = ? and s.role = 'value'
+        where s.indicator = $indicator and s.role = 'value'
         group by all
-        order by min(s.precedence)""", [measured]).fetchall()
-    held = [f"needs {needs}" if not n else
-            f"{source} has {n} other municipalit{'y' if n == 1 else 'ies'} ({first}–{last})"
-            for source, needs, n, first, last in rows]
+        order by min(s.precedence)""", {"area": area_code, "indicator": measured}).fetchall()
+    held = []
+    for source, needs, n, first, last, own_first, own_last in rows:
+        if not n:
+            held.append(f"needs {needs}")
+        elif own_first:
+            span = own_first if own_first == own_last else f"{own_first}–{own_last}"
+            outside = f", outside the figure's years {period[0]}–{period[1]}" if period else ""
+            held.append(f"{source} has it only for {span}{outside}")
+        else:
+            held.append(f"{source} has {n} other municipalit{'y' if n == 1 else 'ies'} "
+                        f"({first}–{last})")
+    anywhere = con.execute(f"select count(*) from staging.stg_source_values "
+                           f"where area_code in {wanted}", {"area": area_code}).fetchall()[0][0]
+    if anywhere:
+        return "; ".join(held)
     who = "is" if area_code.startswith("KU") else "and its municipalities are"
     return f"{area_code} {who} in no raw file; " + "; ".join(held)
 

@@ -119,3 +119,28 @@ def test_bundled_statfin_files_alone_are_marked_synthetic(tmp_path):
     con = duckdb.connect()
     load_family(con, real, "statfin")
     assert not is_synthetic(con)
+
+
+REAL_12R5_2026M06 = ROOT.parent / "shared" / "real" / "pxweb" / "12r5_2026M06_all_areas.json"
+
+
+def test_a_month_outside_the_figures_years_is_said_as_such(tmp_path):
+    """The real 12r5 response for 2026M06 (all areas) holds the pilot area, but not in the
+    report's years 2021–2024: the summary must say that, not that the area is in no file."""
+    (tmp_path / "raw" / "statfin").mkdir(parents=True)
+    shutil.copy(REAL_12R5_2026M06, tmp_path / "raw" / "statfin" / "12r5_2026M06.json")
+    out = io.StringIO()
+    assert run_pipeline(str(tmp_path / "raw"), str(tmp_path / "marts"),
+                        str(tmp_path / "reports"), out=out) == 0, out.getvalue()
+    con = duckdb.connect(str(tmp_path / "marts" / "indicators.duckdb"), read_only=True)
+    try:
+        cov = {c.figure_id: c.line() for c in figure_coverage(con)}
+        eckero = {c.figure_id: c.line() for c in figure_coverage(con, "KU043")}
+    finally:
+        con.close()
+    assert cov["kuvio_8"] == ("Kuvio 8: not drawn: needs TEM report 1208 in data/raw/tem/; "
+                              "needs TEM report 4253 in data/raw/tem/; StatFin 12r5 has it "
+                              "only for 2026-06, outside the figure's years 2021–2024")
+    assert "in no raw file" not in out.getvalue()
+    # Eckerö is in the file too (its 2026-06 row), so the same holds for it.
+    assert "StatFin 12r5 has it only for 2026-06" in eckero["kuvio_2"]
