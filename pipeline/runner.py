@@ -262,10 +262,19 @@ class Progress:
         not_run = self.total - self.done - self.failed
         if not_run and self.failed:
             print(f"  {not_run} asset(s) not run: upstream of them failed", file=out)
-        if self.not_loaded:  # every file of the raw folder is loaded or named here
-            print(f"raw files not loaded: {len(self.not_loaded)}", file=out)
-            for rel, why in sorted(self.not_loaded.items()):
+        # Every file of the raw folder is loaded or named here; the files ignored by name
+        # (fetch's manifests, Excel's owner files …) apart, so they do not bury the others.
+        ignored = {rel: why for rel, why in self.not_loaded.items()
+                   if why.startswith("ignored: ")}
+        others = {rel: why for rel, why in self.not_loaded.items() if rel not in ignored}
+        if others:
+            print(f"raw files not loaded: {len(others)}", file=out)
+            for rel, why in sorted(others.items()):
                 print(f"  {rel}: {why}", file=out)
+        if ignored:
+            print(f"raw files ignored by name: {len(ignored)}", file=out)
+            for rel, why in sorted(ignored.items()):
+                print(f"  {rel}: {why.removeprefix('ignored: ')}", file=out)
         for rel in sorted(self.removed):
             print(f"raw file removed from the warehouse (--accept-removed): {rel}", file=out)
         if published_now:

@@ -90,8 +90,9 @@ def _raw_asset(family: str):
         for file, _sha in sorted(result.reloaded):
             context.log.warning(f"{file}: its rows in the working database had been changed "
                                 "outside a run; loaded again from the file")
-        for item in result.not_loaded:
-            context.log.warning(f"not loaded: {item.file}: {item.reason}")
+        for item in result.not_loaded:  # a file ignored by name is expected: not a warning
+            log = context.log.info if item.reason.startswith("ignored: ") else context.log.warning
+            log(f"not loaded: {item.file}: {item.reason}")
         for rel in result.removed:
             context.log.warning(f"removed (accepted): {rel}")
         table = "\n".join(f"| {f['file']} | {f['detail']} | {f['rows']} |" for f in result.loaded)
