@@ -62,6 +62,7 @@ from dagster import (
 )
 
 from .. import integrity, reports_status
+from ..processes import process_alive, process_start
 from ..raw_layer import FAMILIES, FILE_VERSIONS, ignored
 from ..readers.common import file_sha256
 from ..warehouse import published_path, work_db_path
@@ -507,33 +508,6 @@ HOST_TAG = "kuntakokeilu/host"
 PROC_START_TAG = "kuntakokeilu/proc_start"  # the process's start time, against pid reuse
 _TEMP_NAME = re.compile(
     r"^\.(?:indicators\.duckdb|parquet|reports_status\.json)\.(\d+)\.(?:tmp|old)$")
-
-
-def process_start(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux), or None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def process_alive(pid: int, started: str | None = None) -> bool:
-    """Whether ``pid`` runs (not a zombie) and, if ``started`` is given, is that process."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no /proc: trust kill(0)
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] == "Z":
-        return False
-    return started is None or fields[19] == started
 
 
 def run_tags_for_this_process() -> dict[str, str]:

@@ -15,6 +15,7 @@ import os
 import re
 from pathlib import Path
 
+from ..processes import process_alive
 from ..readers.common import file_sha256
 
 MANIFEST_SUFFIX = ".manifest.json"
@@ -83,16 +84,6 @@ def read_manifest(target: Path) -> dict | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_temps(folder: Path) -> list[str]:
     """Delete temporary files left in ``folder`` by fetches that were killed (their process
     is gone); a live fetch's file stays."""
@@ -101,7 +92,7 @@ def remove_stale_temps(folder: Path) -> list[str]:
         return removed
     for path in sorted(folder.iterdir()):
         m = _TEMP_RE.match(path.name)
-        if m and path.is_file() and not _alive(int(m.group(1))):
+        if m and path.is_file() and not process_alive(int(m.group(1))):
             path.unlink(missing_ok=True)
             removed.append(path.name)
     return removed
