@@ -21,6 +21,7 @@ checks that the run can write where it must.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 import uuid
@@ -52,7 +53,7 @@ from .defs.automation import (
 )
 from .defs.publish import PUBLISHED_KEY
 from .run_origin import show_on_timeline
-from .storage import StorageError, preflight
+from .storage import StorageError, explain_failure, preflight
 from .warehouse import published_path, work_db_path
 
 PROGRESS_LOGGER = "progress"
@@ -240,9 +241,7 @@ class Progress:
             err = ev.event_specific_data.error
             # A Failure raised by our code carries the plain message (file, place, problem),
             # perhaps over several lines; anything else: its last line.
-            text = err.message.strip() if err else "unknown error"
-            marker = "Failure: "
-            msg = (text.split(marker, 1)[1] if marker in text else text.splitlines()[-1])
+            msg = _failure_text(err)
             msg = msg.replace("\n", "\n    ")
             name = self.names.get(ev.step_key, ev.step_key)
             self.failed += 1
@@ -290,6 +289,28 @@ class Progress:
             print(f"run {run_id[:8]} FAILED in {took:.1f} s; nothing was published"
                   + (f" ({published} is unchanged)" if published.exists() else ""), file=out)
         return 1
+
+
+def _failure_text(err) -> str:
+    """What a failed step says: a Failure raised by our code carries the plain message (file,
+    place, problem), perhaps over several lines. Anything else Dagster wraps ("Error occurred
+    while executing op …"), so the innermost cause is what happened; a full disk, a held lock
+    or a read-only place there is said in words, naming the file."""
+    if err is None:
+        return "unknown error"
+    chain = []
+    while err is not None:
+        chain.append(err)
+        err = err.cause or getattr(err, "context", None)
+    for e in chain:
+        text = (e.message or "").strip()
+        if "Failure: " in text:
+            return text.split("Failure: ", 1)[1]
+    # The innermost cause, without its class's module ("_duckdb.IOException: IO Error: …").
+    last = next(((e.message or "").strip() for e in reversed(chain)
+                 if (e.message or "").strip()), "unknown error")
+    last = re.sub(r"^[\w.]+\.(?=\w+: )", "", last)
+    return explain_failure(last) or last.splitlines()[0]
 
 
 def _rows_text(first: dict, total: int | None) -> str:

@@ -79,6 +79,25 @@ def explain_duckdb_error(e: Exception | str, path: Path) -> StorageError | None:
     return None
 
 
+def explain_failure(message: str) -> str | None:
+    """An error met during a run (DuckDB's or the system's words, e.g. on the working
+    database or a chart file) in words when it is a full disk, a lock held by another
+    process or a read-only place, with the error's first line (which names the file);
+    None for any other error."""
+    first = next((line.strip() for line in message.splitlines() if line.strip()), "")
+    if "No space left on device" in message or "Disk quota exceeded" in message:
+        return f"the disk is full ({first}); free some space and run again"
+    if "Conflicting lock" in message:
+        m = _LOCK_RE.search(message)
+        who = f"process {m['pid']} ({m['program']})" if m else "another process"
+        return (f"a file is held by {who} ({first}); close that program or wait for it to "
+                "finish, then run again")
+    if "Read-only file system" in message or "Permission denied" in message:
+        return (f"cannot write: the folder or file is read-only for this user ({first}); "
+                "make it writable or choose another --marts-dir/--reports-dir")
+    return None
+
+
 def check_writable(folder: Path) -> None:
     """Create the folder if needed and write a scratch file in it; StorageError if not."""
     folder = Path(folder)

@@ -124,6 +124,35 @@ def test_a_step_failing_after_the_publish_is_reported_as_published(base, monkeyp
     assert latest.startswith(run_id)
 
 
+def test_a_full_disk_while_loading_the_raw_layer_says_so_naming_the_file(base, monkeypatch):
+    """A full disk met inside a step (DuckDB failing to write the working database's WAL
+    while the raw layer commits) is said in words with the file, not as Dagster's
+    'Error occurred while executing op "raw__tem"'."""
+    from pipeline import raw_layer
+
+    wal = f"{work_db_path(base / 'marts')}.wal"
+    real_record = raw_layer.integrity.record
+
+    def record_until_full(con, fam):
+        if fam.name == "tem":
+            raise duckdb.IOException(f'IO Error: Could not write file "{wal}": '
+                                     "No space left on device")
+        return real_record(con, fam)
+
+    monkeypatch.setattr(raw_layer.integrity, "record", record_until_full)
+    published = published_path(base / "marts")
+    before = sha(published)
+    out = io.StringIO()
+    code = run_pipeline(str(base / "raw"), str(base / "marts"), str(base / "reports"), out=out)
+    log = out.getvalue()
+    assert code == 1, log
+    assert (f'FAILED raw/tem: the disk is full (IOException: IO Error: Could not write file '
+            f'"{wal}": No space left on device); free some space and run again') in log
+    assert "Error occurred while executing op" not in log
+    assert f"nothing was published ({published} is unchanged)" in log
+    assert sha(published) == before
+
+
 def test_duckdb_s_own_disk_full_error_is_named():
     err = explain_duckdb_error('IO Error: Could not write file "/x/pipeline_work.duckdb.wal": '
                                "No space left on device", Path("/x/pipeline_work.duckdb"))
