@@ -111,10 +111,20 @@ def check_writable(folder: Path) -> None:
             f"cannot write {folder}: {e.strerror or e}") from e
 
 
+def check_duckdb_path(path: Path) -> None:
+    """StorageError if DuckDB cannot write a database at ``path``: it reads what follows a
+    '?' in a database path as options, so the file opens but its write-ahead log goes to a
+    path that does not exist and every commit fails."""
+    if "?" in str(path):
+        raise StorageError(f"cannot use the working database {path}: DuckDB cannot write a "
+                           "database whose path holds '?'; choose a --marts-dir without '?'")
+
+
 def connect_working(path: Path, read_only: bool = False,
                     wait: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
     """Open the working database; a held lock is retried for ``wait`` seconds at most. Any
     storage failure becomes a StorageError that says which."""
+    check_duckdb_path(path)
     deadline = time.monotonic() + wait
     delay = 0.1
     while True:
@@ -134,6 +144,7 @@ def connect_working(path: Path, read_only: bool = False,
 def preflight(marts_dir: Path, reports_dir: Path, work_db: Path) -> None:
     """Before a run: the folders it writes are writable and the working database is not
     held by another process. Raises StorageError."""
+    check_duckdb_path(Path(work_db))
     for folder in (Path(marts_dir), Path(work_db).parent, Path(reports_dir)):
         check_writable(folder)
     if Path(work_db).exists():

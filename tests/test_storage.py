@@ -63,6 +63,20 @@ def test_a_marts_folder_that_sql_must_quote_publishes(tmp_path, name):
     assert (reports / "kuvio_8.csv").exists()
 
 
+def test_a_marts_folder_with_a_question_mark_is_refused_before_running(tmp_path):
+    """DuckDB takes what follows '?' in a database path for options: every commit failed
+    with 'Cannot open file "…/w.wal?x/…"' for each step, naming no cause."""
+    marts = tmp_path / "w?x" / "marts"
+    out = io.StringIO()
+    code = run_pipeline(str(BUNDLED_RAW), str(marts), str(tmp_path / "reports"), out=out)
+    log = out.getvalue()
+    assert code == 1, log
+    assert log.startswith(f"error: cannot use the working database {work_db_path(marts)}: "
+                          "DuckDB cannot write a database whose path holds '?'; choose a "
+                          "--marts-dir without '?'\nnothing was run; nothing was published"), log
+    assert not work_db_path(marts).exists()
+
+
 # --- finding 9: disk full, a held lock, a read-only folder ----------------------------------
 
 @pytest.fixture
