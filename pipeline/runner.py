@@ -310,7 +310,13 @@ def _failure_text(err) -> str:
     last = next(((e.message or "").strip() for e in reversed(chain)
                  if (e.message or "").strip()), "unknown error")
     last = re.sub(r"^[\w.]+\.(?=\w+: )", "", last)
-    return explain_failure(last) or last.splitlines()[0]
+    if explained := explain_failure(last):
+        return explained
+    top = (chain[0].message or "").strip()
+    if len(chain) == 1 or "Error occurred while executing" not in top:
+        # Not wrapped: its last line says it (a blocking check's failure: the check's name).
+        return top.splitlines()[-1] if top else "unknown error"
+    return last.splitlines()[0]
 
 
 def _rows_text(first: dict, total: int | None) -> str:

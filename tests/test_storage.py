@@ -255,3 +255,31 @@ def test_a_read_only_marts_folder_says_so_at_once(base):
     assert f"error: cannot write {marts}: the folder or file is read-only" in res.stdout
     assert "nothing was run" in res.stdout
     assert sha(published_path(marts)) == before
+
+
+def test_a_step_failure_says_what_happened_not_dagster_s_wrapper():
+    """The summary line of a failed step: a blocking check's failure keeps its check's name
+    (the last line); an error Dagster wraps shows its cause, a full disk said in words."""
+    from dagster._utils.error import SerializableErrorInfo
+
+    from pipeline.runner import _failure_text
+
+    check = SerializableErrorInfo(
+        "dagster._core.errors.DagsterAssetCheckFailedError: 1 blocking asset check failed "
+        "with ERROR severity:\nraw/kela: every_municipality_has_every_month\n", [],
+        "DagsterAssetCheckFailedError")
+    assert _failure_text(check) == "raw/kela: every_municipality_has_every_month"
+
+    def wrapped(cause: str) -> SerializableErrorInfo:
+        return SerializableErrorInfo(
+            'dagster._core.errors.DagsterExecutionStepExecutionError: Error occurred while '
+            'executing op "raw__tem":\n', [], "DagsterExecutionStepExecutionError",
+            cause=SerializableErrorInfo(cause, [], "X"))
+
+    assert _failure_text(wrapped(
+        '_duckdb.BinderException: Binder Error: column "x" not found\n\nLINE 1: select x')) \
+        == 'BinderException: Binder Error: column "x" not found'
+    assert _failure_text(wrapped(
+        '_duckdb.IOException: IO Error: Could not write file "/m/w.wal": No space left on '
+        "device\n")) == ('the disk is full (IOException: IO Error: Could not write file '
+                         '"/m/w.wal": No space left on device); free some space and run again')
