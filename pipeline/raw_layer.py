@@ -218,6 +218,9 @@ def scan(raw_dir: Path) -> Scan:
             out.not_loaded.append(NotLoaded(rel, _symlink_reason(path, root)))
             continue
         if not path.is_file():
+            if not path.is_dir():  # a pipe, socket or device: reading it could block
+                out.not_loaded.append(NotLoaded(rel, "not a regular file (a pipe, socket or "
+                                                "device): not read"))
             continue
         if reason := ignored_reason(path.name):
             out.not_loaded.append(NotLoaded(rel, reason))

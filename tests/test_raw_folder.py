@@ -196,6 +196,18 @@ def test_a_file_no_longer_recognised_fails_the_load_unless_accepted(tmp_path):
     assert load_family(con, raw, "tem", accept_removed=True).removed == [TEM_1356]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_the_raw_folder_is_named_not_read(tmp_path):
+    """Every file of the folder is loaded or named: a pipe was passed over in silence."""
+    raw = tmp_path / "raw"
+    shutil.copytree(BUNDLED_RAW / "kela", raw / "kela")
+    os.mkfifo(raw / "kela" / "incoming.csv")
+    found = scan(raw)
+    assert [(n.file, n.reason) for n in found.not_loaded] == [
+        ("kela/incoming.csv", "not a regular file (a pipe, socket or device): not read")]
+    assert [p.name for p, _ in found.by_family["kela"]] == ["data.csv"]
+
+
 def test_a_removed_kela_file_is_named_without_its_sniff_result(tmp_path):
     """Kela's recogniser answers True (one kind of file): the message and audit.load_log
     said 'was loaded before (as kela True)'."""
