@@ -64,7 +64,8 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
                  accept_coverage_loss: bool = False, accept_removed: bool = False,
                  accept_shorter: bool = False) -> int:
     """Materialize the assets (all, ``selection``, or with ``changed_only`` those downstream
-    of changed files and the charts an earlier run did not finish); print progress, what
+    of changed files, the charts an earlier run did not finish and those whose files were
+    deleted or edited since they were drawn); print progress, what
     was published and every failure. 0 = success.
 
     ``accept_removed``: a raw file loaded before that is gone (or no longer recognised) is
@@ -94,9 +95,11 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
         if changed_only:
             stale = stale_families(Path(raw_dir), marts, code_version=code_version())
             owed = owed_chart_keys(marts, graph)
+            # Charts whose files were deleted or edited since they were drawn.
+            damaged = [k for k in damaged_chart_keys(Path(reports_dir), graph) if k not in owed]
             if stale.families is None:
                 print(f"changed only: {stale.reason}; running everything", file=out)
-            elif not stale.families and not owed:
+            elif not stale.families and not owed and not damaged:
                 print(f"nothing changed since the published run {stale.published_run[:8]}: "
                       f"{published} is up to date", file=out)
                 return 0
@@ -113,6 +116,12 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
                           file=out)
                     keys = sorted({*keys, *owed}, key=lambda k: k.to_user_string())
                     scopes.append("charts owed")
+                if damaged:
+                    print(f"charts removed or edited in {reports_dir} since they were drawn: "
+                          f"{', '.join(k.to_user_string() for k in damaged)}; drawing them",
+                          file=out)
+                    keys = sorted({*keys, *damaged}, key=lambda k: k.to_user_string())
+                    scopes.append("charts removed or edited")
                 scope = "; ".join(scopes)
         if keys is None:
             keys, scope = everything, "everything"
@@ -148,6 +157,16 @@ def owed_chart_keys(marts: Path, graph) -> dict[AssetKey, str]:
     owed = sorted(reports_status.pending(marts).items())
     return {AssetKey(["reports", f]): run for f, run in owed
             if AssetKey(["reports", f]) in existing}
+
+
+def damaged_chart_keys(reports: Path, graph) -> list[AssetKey]:
+    """The chart assets whose files in ``reports`` are gone or hold other bytes than they
+    wrote (charts/unchanged.py's record): a chart deleted or edited by hand."""
+    from .charts.unchanged import damaged
+
+    existing = set(graph.materializable_asset_keys)
+    return [AssetKey(["reports", key]) for key in damaged(reports)
+            if AssetKey(["reports", key]) in existing]
 
 
 def published_run(marts: Path) -> str | None:
