@@ -218,6 +218,9 @@ def scan(raw_dir: Path) -> Scan:
             out.not_loaded.append(NotLoaded(rel, _symlink_reason(path, root)))
             continue
         if not path.is_file():
+            if not path.is_dir():  # a pipe, socket or device: reading it could block
+                out.not_loaded.append(NotLoaded(rel, "not a regular file (a pipe, socket or "
+                                                "device): not read"))
             continue
         if reason := ignored_reason(path.name):
             out.not_loaded.append(NotLoaded(rel, reason))
@@ -383,7 +386,10 @@ def load_family(con, raw_dir: Path, family: str, found: Scan | None = None, *,
             status = "new version" if rf.rel_path in present_paths else "loaded"
             summary = fam.load(con, rf, ctx)
             rows = getattr(summary, "cells", None) or getattr(summary, "rows", None)
-            _log(con, ctx, family, rf.rel_path, rf.sha256, str(detail), rows, status, None)
+            # What the file was recognised as (a report number, a table id); Kela's
+            # recogniser says only True: nothing to record.
+            what = None if isinstance(detail, bool) or detail is None else str(detail)
+            _log(con, ctx, family, rf.rel_path, rf.sha256, what, rows, status, None)
             con.execute(f"insert into {FILE_VERSIONS} values (?, ?, ?, ?, ?, false)",
                         [family, rf.rel_path, rf.sha256, ctx.load_id, ctx.loaded_at])
             result.loaded.append({"file": rf.rel_path, "detail": str(detail), "rows": rows,
@@ -424,7 +430,8 @@ def _gone_error(con, family: str, gone: list[str], found: Scan) -> RawInputError
         before = con.execute("select detail from audit.load_log where family = ? and file = ? "
                              "and status in ('loaded', 'new version') "
                              "order by loaded_at desc limit 1", [family, rel]).fetchall()
-        was = f" (as {family} {before[0][0]})" if before and before[0][0] else ""
+        detail = before[0][0] if before else None
+        was = f" (as {family} {detail})" if detail and detail != "True" else ""
         if (reason := found.reason(rel)) is not None:
             return f"was loaded before{was} and is not recognised now: {reason}"
         if (other := found.family_of(rel)) is not None:

@@ -21,6 +21,7 @@ checks that the run can write where it must.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 import uuid
@@ -52,7 +53,7 @@ from .defs.automation import (
 )
 from .defs.publish import PUBLISHED_KEY
 from .run_origin import show_on_timeline
-from .storage import StorageError, preflight
+from .storage import StorageError, explain_failure, preflight
 from .warehouse import published_path, work_db_path
 
 PROGRESS_LOGGER = "progress"
@@ -63,7 +64,8 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
                  accept_coverage_loss: bool = False, accept_removed: bool = False,
                  accept_shorter: bool = False) -> int:
     """Materialize the assets (all, ``selection``, or with ``changed_only`` those downstream
-    of changed files and the charts an earlier run did not finish); print progress, what
+    of changed files, the charts an earlier run did not finish and those whose files were
+    deleted or edited since they were drawn); print progress, what
     was published and every failure. 0 = success.
 
     ``accept_removed``: a raw file loaded before that is gone (or no longer recognised) is
@@ -93,9 +95,11 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
         if changed_only:
             stale = stale_families(Path(raw_dir), marts, code_version=code_version())
             owed = owed_chart_keys(marts, graph)
+            # Charts whose files were deleted or edited since they were drawn.
+            damaged = [k for k in damaged_chart_keys(Path(reports_dir), graph) if k not in owed]
             if stale.families is None:
                 print(f"changed only: {stale.reason}; running everything", file=out)
-            elif not stale.families and not owed:
+            elif not stale.families and not owed and not damaged:
                 print(f"nothing changed since the published run {stale.published_run[:8]}: "
                       f"{published} is up to date", file=out)
                 return 0
@@ -112,6 +116,12 @@ def run_pipeline(raw_dir: str, marts_dir: str, reports_dir: str, out=sys.stdout,
                           file=out)
                     keys = sorted({*keys, *owed}, key=lambda k: k.to_user_string())
                     scopes.append("charts owed")
+                if damaged:
+                    print(f"charts removed or edited in {reports_dir} since they were drawn: "
+                          f"{', '.join(k.to_user_string() for k in damaged)}; drawing them",
+                          file=out)
+                    keys = sorted({*keys, *damaged}, key=lambda k: k.to_user_string())
+                    scopes.append("charts removed or edited")
                 scope = "; ".join(scopes)
         if keys is None:
             keys, scope = everything, "everything"
@@ -147,6 +157,16 @@ def owed_chart_keys(marts: Path, graph) -> dict[AssetKey, str]:
     owed = sorted(reports_status.pending(marts).items())
     return {AssetKey(["reports", f]): run for f, run in owed
             if AssetKey(["reports", f]) in existing}
+
+
+def damaged_chart_keys(reports: Path, graph) -> list[AssetKey]:
+    """The chart assets whose files in ``reports`` are gone or hold other bytes than they
+    wrote (charts/unchanged.py's record): a chart deleted or edited by hand."""
+    from .charts.unchanged import damaged
+
+    existing = set(graph.materializable_asset_keys)
+    return [AssetKey(["reports", key]) for key in damaged(reports)
+            if AssetKey(["reports", key]) in existing]
 
 
 def published_run(marts: Path) -> str | None:
@@ -240,9 +260,7 @@ class Progress:
             err = ev.event_specific_data.error
             # A Failure raised by our code carries the plain message (file, place, problem),
             # perhaps over several lines; anything else: its last line.
-            text = err.message.strip() if err else "unknown error"
-            marker = "Failure: "
-            msg = (text.split(marker, 1)[1] if marker in text else text.splitlines()[-1])
+            msg = _failure_text(err)
             msg = msg.replace("\n", "\n    ")
             name = self.names.get(ev.step_key, ev.step_key)
             self.failed += 1
@@ -299,6 +317,34 @@ class Progress:
             print(f"run {run_id[:8]} FAILED in {took:.1f} s; nothing was published"
                   + (f" ({published} is unchanged)" if published.exists() else ""), file=out)
         return 1
+
+
+def _failure_text(err) -> str:
+    """What a failed step says: a Failure raised by our code carries the plain message (file,
+    place, problem), perhaps over several lines. Anything else Dagster wraps ("Error occurred
+    while executing op …"), so the innermost cause is what happened; a full disk, a held lock
+    or a read-only place there is said in words, naming the file."""
+    if err is None:
+        return "unknown error"
+    chain = []
+    while err is not None:
+        chain.append(err)
+        err = err.cause or getattr(err, "context", None)
+    for e in chain:
+        text = (e.message or "").strip()
+        if "Failure: " in text:
+            return text.split("Failure: ", 1)[1]
+    # The innermost cause, without its class's module ("_duckdb.IOException: IO Error: …").
+    last = next(((e.message or "").strip() for e in reversed(chain)
+                 if (e.message or "").strip()), "unknown error")
+    last = re.sub(r"^[\w.]+\.(?=\w+: )", "", last)
+    if explained := explain_failure(last):
+        return explained
+    top = (chain[0].message or "").strip()
+    if len(chain) == 1 or "Error occurred while executing" not in top:
+        # Not wrapped: its last line says it (a blocking check's failure: the check's name).
+        return top.splitlines()[-1] if top else "unknown error"
+    return last.splitlines()[0]
 
 
 def _rows_text(first: dict, total: int | None) -> str:

@@ -79,6 +79,25 @@ def explain_duckdb_error(e: Exception | str, path: Path) -> StorageError | None:
     return None
 
 
+def explain_failure(message: str) -> str | None:
+    """An error met during a run (DuckDB's or the system's words, e.g. on the working
+    database or a chart file) in words when it is a full disk, a lock held by another
+    process or a read-only place, with the error's first line (which names the file);
+    None for any other error."""
+    first = next((line.strip() for line in message.splitlines() if line.strip()), "")
+    if "No space left on device" in message or "Disk quota exceeded" in message:
+        return f"the disk is full ({first}); free some space and run again"
+    if "Conflicting lock" in message:
+        m = _LOCK_RE.search(message)
+        who = f"process {m['pid']} ({m['program']})" if m else "another process"
+        return (f"a file is held by {who} ({first}); close that program or wait for it to "
+                "finish, then run again")
+    if "Read-only file system" in message or "Permission denied" in message:
+        return (f"cannot write: the folder or file is read-only for this user ({first}); "
+                "make it writable or choose another --marts-dir/--reports-dir")
+    return None
+
+
 def check_writable(folder: Path) -> None:
     """Create the folder if needed and write a scratch file in it; StorageError if not."""
     folder = Path(folder)
@@ -92,10 +111,20 @@ def check_writable(folder: Path) -> None:
             f"cannot write {folder}: {e.strerror or e}") from e
 
 
+def check_duckdb_path(path: Path) -> None:
+    """StorageError if DuckDB cannot write a database at ``path``: it reads what follows a
+    '?' in a database path as options, so the file opens but its write-ahead log goes to a
+    path that does not exist and every commit fails."""
+    if "?" in str(path):
+        raise StorageError(f"cannot use the working database {path}: DuckDB cannot write a "
+                           "database whose path holds '?'; choose a --marts-dir without '?'")
+
+
 def connect_working(path: Path, read_only: bool = False,
                     wait: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
     """Open the working database; a held lock is retried for ``wait`` seconds at most. Any
     storage failure becomes a StorageError that says which."""
+    check_duckdb_path(path)
     deadline = time.monotonic() + wait
     delay = 0.1
     while True:
@@ -115,6 +144,7 @@ def connect_working(path: Path, read_only: bool = False,
 def preflight(marts_dir: Path, reports_dir: Path, work_db: Path) -> None:
     """Before a run: the folders it writes are writable and the working database is not
     held by another process. Raises StorageError."""
+    check_duckdb_path(Path(work_db))
     for folder in (Path(marts_dir), Path(work_db).parent, Path(reports_dir)):
         check_writable(folder)
     if Path(work_db).exists():

@@ -74,3 +74,29 @@ def test_check_passes_on_bundled_data_and_fails_on_corrupted(warehouse, tmp_path
     con.execute(CORRUPTIONS[name])
     offending = con.sql(sql).fetchall()
     assert len(offending) >= 1, name
+
+
+def test_sources_that_disagree_are_shown_with_their_raw_files_and_places(warehouse, tmp_path):
+    """A failed comparison of sources names the raw cell of each side, so it can be traced
+    (issue 13: a failed check showed only its key columns)."""
+    import openpyxl
+    from conftest import BUNDLED_RAW
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse, db)
+    con = duckdb.connect(str(db))
+    con.execute(CORRUPTIONS["indicator_values_by_source__sources_agree"])
+    cur = con.execute(CHECKS["indicator_values_by_source__sources_agree"].sql)
+    columns = [d[0] for d in cur.description]
+    [row] = [dict(zip(columns, r)) for r in cur.fetchall()]
+    # Kempele's jobseekers of 2022M05 in report 1208: column D (Työnhakijat) of its row.
+    ws = openpyxl.load_workbook(BUNDLED_RAW / "tem" / "TEM_1208_tyonhakijat_2019-2024.xlsx",
+                                read_only=True).worksheets[0]
+    [n] = [i for i, r in enumerate(ws.iter_rows(values_only=True), start=1)
+           if r[:2] == ("244 Kempele", "2022M05")]
+    assert ws.cell(4, 4).value is None and ws.cell(5, 4).value == "Työnhakijat"
+    assert (row["source"], row["file"], row["place"]) == (
+        "TEM 1208", "tem/TEM_1208_tyonhakijat_2019-2024.xlsx", f"Raportti!D{n}")
+    assert row["other_source"] == "StatFin 12r5"
+    assert row["other_file"] == "statfin/statfin_tyonv_pxt_12r5.px"
+    assert row["other_place"].startswith("PX cell ")

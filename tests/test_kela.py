@@ -282,6 +282,22 @@ def test_reload_replaces_the_files_rows(con):
     assert con.execute(f"select count(*) from {TABLE}").fetchall()[0][0] == 18
 
 
+def test_a_path_with_glob_characters_reads_that_file_only(con, tmp_path):
+    """DuckDB's read_csv expands globs even in a bound path: a folder named raw[1] (or a
+    file data[12].csv) read raw1/'s (data1.csv's) rows under this file's name and hash."""
+    row = "Kuukausi,1,202101,2021,139,Ii,Yhteensä,Yhteensä,Yhteensä,{n},100,3000.00,2100.00\n"
+    for folder in ("raw[1]", "raw1"):
+        (tmp_path / folder).mkdir()
+    ours = write(tmp_path / "raw[1]", HEADER + "\n" + row.format(n=5), name="data[12].csv")
+    # What the patterns would match instead: raw1/data1.csv and raw[1]/data2.csv.
+    write(tmp_path / "raw1", HEADER + "\n" + row.format(n=7), name="data1.csv")
+    write(tmp_path / "raw1", HEADER + "\n" + row.format(n=7), name="data[12].csv")
+    write(tmp_path / "raw[1]", HEADER + "\n" + row.format(n=9) + row.format(n=9), name="data2.csv")
+    summary = load(con, ours)
+    assert summary.rows == 1
+    assert con.execute(f"select file, saaja_lkm from {TABLE}").fetchall() == [("data[12].csv", 5)]
+
+
 def test_line_numbers_survive_blank_lines_and_quotes(con, tmp_path):
     path = write(
         tmp_path,

@@ -62,3 +62,24 @@ def test_a_header_past_one_mib_with_a_long_note_is_read(tmp_path, lines):
     summary, rows = _cells(path, tmp_path)
     _orig_summary, orig = _cells(PX, tmp_path)
     assert summary.rows == 5040 and rows == orig
+
+
+def test_a_long_note_before_every_other_keyword_is_recognised_and_loaded(tmp_path):
+    """The order of PX keywords is only recommended: a file may start with a NOTE of
+    megabytes, so that TABLEID, MATRIX and STUB come after the head the raw layer first
+    reads to recognise a file. It was refused as "has a .px name but no PC-Axis header"."""
+    from pipeline.raw_layer import scan
+
+    raw = tmp_path / "raw"
+    (raw / "statfin").mkdir(parents=True)
+    path = raw / "statfin" / "12r5_note_first.px"
+    note = b"NOTE=" + b"\r\n".join([PIECE] * 20_000) + b";\r\n"
+    path.write_bytes(note + PX.read_bytes())
+    assert PX.read_bytes().index(b"TABLEID=") + len(note) > 1_400_000
+    found = scan(raw)
+    assert found.not_loaded == [] and found.refused == {}
+    assert [(p.name, str(detail)) for p, detail in found.by_family["statfin"]] == \
+        [("12r5_note_first.px", "12r5")]
+    summary, rows = _cells(path, tmp_path)
+    _orig_summary, orig = _cells(PX, tmp_path)
+    assert summary.rows == 5040 and rows == orig

@@ -197,6 +197,35 @@ def test_a_file_no_longer_recognised_fails_the_load_unless_accepted(tmp_path):
     assert load_family(con, raw, "tem", accept_removed=True).removed == [TEM_1356]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_in_the_raw_folder_is_named_not_read(tmp_path):
+    """Every file of the folder is loaded or named: a pipe was passed over in silence."""
+    raw = tmp_path / "raw"
+    shutil.copytree(BUNDLED_RAW / "kela", raw / "kela")
+    os.mkfifo(raw / "kela" / "incoming.csv")
+    found = scan(raw)
+    assert [(n.file, n.reason) for n in found.not_loaded] == [
+        ("kela/incoming.csv", "not a regular file (a pipe, socket or device): not read")]
+    assert [p.name for p, _ in found.by_family["kela"]] == ["data.csv"]
+
+
+def test_a_removed_kela_file_is_named_without_its_sniff_result(tmp_path):
+    """Kela's recogniser answers True (one kind of file): the message and audit.load_log
+    said 'was loaded before (as kela True)'."""
+    raw = tmp_path / "raw"
+    shutil.copytree(BUNDLED_RAW / "kela", raw / "kela")
+    con = duckdb.connect()
+    load_family(con, raw, "kela")
+    assert con.execute("select detail from audit.load_log where family = 'kela'").fetchall() \
+        == [(None,)]
+    (raw / "kela" / "data.csv").unlink()
+    with pytest.raises(RawInputError) as err:
+        load_family(con, raw, "kela")
+    assert str(err.value) == ("kela/data.csv: was loaded before and is gone from the raw "
+                              "folder; put it back, or run with --accept-removed to remove its "
+                              "rows from the warehouse")
+
+
 # --- damaged and oversized workbooks -----------------------------------------------------
 
 

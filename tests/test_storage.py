@@ -63,6 +63,20 @@ def test_a_marts_folder_that_sql_must_quote_publishes(tmp_path, name):
     assert (reports / "kuvio_8.csv").exists()
 
 
+def test_a_marts_folder_with_a_question_mark_is_refused_before_running(tmp_path):
+    """DuckDB takes what follows '?' in a database path for options: every commit failed
+    with 'Cannot open file "…/w.wal?x/…"' for each step, naming no cause."""
+    marts = tmp_path / "w?x" / "marts"
+    out = io.StringIO()
+    code = run_pipeline(str(BUNDLED_RAW), str(marts), str(tmp_path / "reports"), out=out)
+    log = out.getvalue()
+    assert code == 1, log
+    assert log.startswith(f"error: cannot use the working database {work_db_path(marts)}: "
+                          "DuckDB cannot write a database whose path holds '?'; choose a "
+                          "--marts-dir without '?'\nnothing was run; nothing was published"), log
+    assert not work_db_path(marts).exists()
+
+
 # --- finding 9: disk full, a held lock, a read-only folder ----------------------------------
 
 @pytest.fixture
@@ -122,6 +136,35 @@ def test_a_step_failing_after_the_publish_is_reported_as_published(base, monkeyp
     finally:
         con.close()
     assert latest.startswith(run_id)
+
+
+def test_a_full_disk_while_loading_the_raw_layer_says_so_naming_the_file(base, monkeypatch):
+    """A full disk met inside a step (DuckDB failing to write the working database's WAL
+    while the raw layer commits) is said in words with the file, not as Dagster's
+    'Error occurred while executing op "raw__tem"'."""
+    from pipeline import raw_layer
+
+    wal = f"{work_db_path(base / 'marts')}.wal"
+    real_record = raw_layer.integrity.record
+
+    def record_until_full(con, fam):
+        if fam.name == "tem":
+            raise duckdb.IOException(f'IO Error: Could not write file "{wal}": '
+                                     "No space left on device")
+        return real_record(con, fam)
+
+    monkeypatch.setattr(raw_layer.integrity, "record", record_until_full)
+    published = published_path(base / "marts")
+    before = sha(published)
+    out = io.StringIO()
+    code = run_pipeline(str(base / "raw"), str(base / "marts"), str(base / "reports"), out=out)
+    log = out.getvalue()
+    assert code == 1, log
+    assert (f'FAILED raw/tem: the disk is full (IOException: IO Error: Could not write file '
+            f'"{wal}": No space left on device); free some space and run again') in log
+    assert "Error occurred while executing op" not in log
+    assert f"nothing was published ({published} is unchanged)" in log
+    assert sha(published) == before
 
 
 def test_duckdb_s_own_disk_full_error_is_named():
@@ -212,3 +255,31 @@ def test_a_read_only_marts_folder_says_so_at_once(base):
     assert f"error: cannot write {marts}: the folder or file is read-only" in res.stdout
     assert "nothing was run" in res.stdout
     assert sha(published_path(marts)) == before
+
+
+def test_a_step_failure_says_what_happened_not_dagster_s_wrapper():
+    """The summary line of a failed step: a blocking check's failure keeps its check's name
+    (the last line); an error Dagster wraps shows its cause, a full disk said in words."""
+    from dagster._utils.error import SerializableErrorInfo
+
+    from pipeline.runner import _failure_text
+
+    check = SerializableErrorInfo(
+        "dagster._core.errors.DagsterAssetCheckFailedError: 1 blocking asset check failed "
+        "with ERROR severity:\nraw/kela: every_municipality_has_every_month\n", [],
+        "DagsterAssetCheckFailedError")
+    assert _failure_text(check) == "raw/kela: every_municipality_has_every_month"
+
+    def wrapped(cause: str) -> SerializableErrorInfo:
+        return SerializableErrorInfo(
+            'dagster._core.errors.DagsterExecutionStepExecutionError: Error occurred while '
+            'executing op "raw__tem":\n', [], "DagsterExecutionStepExecutionError",
+            cause=SerializableErrorInfo(cause, [], "X"))
+
+    assert _failure_text(wrapped(
+        '_duckdb.BinderException: Binder Error: column "x" not found\n\nLINE 1: select x')) \
+        == 'BinderException: Binder Error: column "x" not found'
+    assert _failure_text(wrapped(
+        '_duckdb.IOException: IO Error: Could not write file "/m/w.wal": No space left on '
+        "device\n")) == ('the disk is full (IOException: IO Error: Could not write file '
+                         '"/m/w.wal": No space left on device); free some space and run again')

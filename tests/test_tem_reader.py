@@ -122,6 +122,16 @@ BAD_INPUTS = {
         lambda d: write_tem_csv(d / "f.csv", "4253", [["564 Oulu", "2024M10", 1, 1, 1.0],
                                                       ["Oulu", "2024M11", "x", 1, 1.0]]),
         "line 6, field 1: 'Oulu' is not an area"),
+    # A count of persons is whole: '1,159' (a thousands separator) was read as 1.159 persons
+    # and published, every check passing. A rate (%) keeps its decimals.
+    "thousands separator in a count": (
+        lambda d: write_tem_csv(d / "f.csv", "4253", [["564 Oulu", "2024M10", "1,159", 1, 1.5]]),
+        "line 5, field 3: 'Pitkäaikaistyöttömät' holds '1,159': a count is a whole number "
+        "(a thousands separator?)"),
+    "fraction in a workbook count": (
+        lambda d: write_tem_xlsx(d / "f.xlsx", "4253", [["564 Oulu", "2024M10", 20, 2.5, 1.5]]),
+        "Raportti!D5: 'Palveluissa olevat pitkäaikaistyöttömät' holds 2.5: a count is a whole "
+        "number"),
     "workbook number as area": (
         lambda d: write_tem_xlsx(d / "f.xlsx", "4253", [[564, "2024M10", 1, 1, 1.0]]),
         "Raportti!A5: '564' is not an area like '564 Oulu'"),

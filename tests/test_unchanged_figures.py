@@ -50,3 +50,28 @@ def test_only_the_figures_whose_data_changed_are_redrawn(bundled_run_once, tmp_p
     run()
     assert (reports / "kuvio_2.png").stat().st_size > 10_000
     assert (reports / "kuvio_3.csv").read_bytes() == good
+
+
+def test_changed_only_redraws_charts_deleted_or_edited_by_hand(bundled_run_once,
+                                                               tmp_path_factory):
+    """`run --changed-only` said "nothing changed … is up to date" and left reports/ without
+    kuvio_11 (or with an edited kuvio_8.csv) for good; it draws those charts again."""
+    base = copy_of_run(bundled_run_once, tmp_path_factory, "changed_only_damaged")
+    raw, marts, reports = base / "raw", base / "marts", base / "reports"
+    good_11 = (reports / "kuvio_11.csv").read_bytes()
+    good_8 = (reports / "kuvio_8.csv").read_bytes()
+    for p in reports.glob("kuvio_11.*"):
+        p.unlink()
+    (reports / "kuvio_8.csv").write_bytes(good_8.replace(b"TEM 1208", b"TEM 1209", 1))
+    out = io.StringIO()
+    assert run_pipeline(str(raw), str(marts), str(reports), out=out, changed_only=True) == 0
+    log = out.getvalue()
+    assert (f"charts removed or edited in {reports} since they were drawn: reports/kuvio_11, "
+            "reports/kuvio_8; drawing them") in log, log
+    assert "2 of 32 assets" in log and "nothing changed" not in log
+    assert (reports / "kuvio_11.csv").read_bytes() == good_11
+    assert (reports / "kuvio_8.csv").read_bytes() == good_8
+    assert {p.suffix for p in reports.glob("kuvio_11.*")} == {".csv", ".png", ".svg", ".pdf"}
+    out = io.StringIO()
+    assert run_pipeline(str(raw), str(marts), str(reports), out=out, changed_only=True) == 0
+    assert "nothing changed since the published run" in out.getvalue()

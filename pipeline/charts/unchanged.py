@@ -61,6 +61,19 @@ def current(reports: Path, key: str, fp: str) -> dict | None:
     return entry
 
 
+def damaged(reports: Path) -> list[str]:
+    """The figures (and books) drawn into ``reports`` whose files are gone or no longer hold
+    the bytes written then: deleted or edited by hand since."""
+    out = []
+    for key, entry in sorted(_load(reports).items()):
+        for rel, sha in (entry.get("files") or {}).items():
+            path = Path(reports) / rel
+            if not path.is_file() or file_sha256(path) != sha:
+                out.append(key)
+                break
+    return out
+
+
 def record(reports: Path, key: str, fp: str, paths: list[Path], shown: dict) -> None:
     """Remember what ``key`` drew: its fingerprint, files (relative to ``reports``, with
     their SHA-256) and the metadata to show again when it is left as it is."""

@@ -17,6 +17,7 @@ applicable, `-` nil) are kept in a ``symbol`` column beside a NULL ``value``; ne
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -90,6 +91,16 @@ def sql_literal(text: str) -> str:
     """A SQL string literal (a single quote inside doubled), for the few statements that
     take no bound parameters (COMMENT ON, ATTACH): the one quoting function of the project."""
     return "'" + str(text).replace("'", "''") + "'"
+
+
+def duckdb_file_path(path: Path | str) -> str:
+    """A path as DuckDB's file readers (``read_csv``) take it, naming that one file only.
+
+    DuckDB expands glob patterns in a path even when it is a bound parameter: a file or folder
+    named ``data[12].csv`` or ``raw*`` would read ``data1.csv`` or every ``raw…`` folder
+    instead, under this file's name and hash. Each ``[``, ``*`` and ``?`` goes in a
+    one-character class (``[[]``), which matches just that character."""
+    return re.sub(r"([\[*?])", r"[\1]", str(path))
 
 
 def split_symbol(text: str) -> tuple[float | None, str | None] | None:

@@ -29,6 +29,7 @@ from pipeline.readers.common import (
     RawFile,
     RawInputError,
     create_file_versions,
+    duckdb_file_path,
     sql_literal,
 )
 
@@ -279,7 +280,7 @@ def _stage_text(con, raw: RawFile, names: list[str], physical_lines: int) -> Non
                           delim = ',', quote = '"', escape = '"', encoding = 'utf-8',
                           strict_mode = true) with ordinality
             """,
-            {"path": str(raw.path)},
+            {"path": duckdb_file_path(raw.path)},  # a literal path, not a glob
         )
     except Exception as e:  # duckdb raises its own error classes; keep its message
         raise _csv_error(raw, e) from None

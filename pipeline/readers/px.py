@@ -488,7 +488,18 @@ def sniff_px(path) -> dict | None:
         return None
     statements = _sniff_statements(head[start:].decode("latin-1"))
     names = {s.name for s in statements}
-    if not names & {"MATRIX", "TABLEID", "STUB", "HEADING", "AXIS-VERSION"}:
+    if not names & _PX_NAMES and len(head) == _SNIFF_BYTES \
+            and _cut_inside_a_statement(head[start:].decode("latin-1"), statements):
+        # A long first statement (a NOTE of megabytes before TABLEID, legal PX) runs past
+        # the head: read the whole header, as the loader will.
+        try:
+            with open(path, "rb") as f:
+                head, statements, _data_at, _eof = _read_header_bytes(f)
+        except (OSError, ValueError):
+            return None
+        start = 3 if head.startswith(codecs.BOM_UTF8) else 0
+        names = {s.name for s in statements}
+    if not names & _PX_NAMES:
         return None
     try:
         codepage, codec = _codepage_of(statements)
@@ -509,6 +520,24 @@ def sniff_px(path) -> dict | None:
         "stub": list(kw.get("STUB") or ()), "heading": list(kw.get("HEADING") or ()),
         "contvariable": kw.first("CONTVARIABLE"),
     }
+
+
+# Keywords that make a file PX (one of them within the header).
+_PX_NAMES = {"MATRIX", "TABLEID", "STUB", "HEADING", "AXIS-VERSION"}
+
+
+def _cut_inside_a_statement(text: str, statements: list[_Keyword]) -> bool:
+    """Whether the sniffed ``statements`` end because ``text`` (a file's head) ends inside
+    the next one, rather than at text that is not PX: its value runs to the end of the
+    text, or stops at a quoted string with no line break after it (a string cut short)."""
+    pos = 0
+    for _ in statements:  # skip the statements already parsed
+        pos = _VALUE_RE.match(text, _KEYWORD_RE.match(text, pos).end()).end()
+    m = _KEYWORD_RE.match(text, pos)
+    if m is None or m.group(1).upper() == "DATA":
+        return False
+    end = _VALUE_PREFIX_RE.match(text, m.end()).end()
+    return end == len(text) or (text[end] == '"' and "\n" not in text[end:])
 
 
 def _sniff_statements(text: str) -> list[_Keyword]:

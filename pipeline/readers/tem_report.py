@@ -688,8 +688,18 @@ def _cells_table(sheet: _Sheet, rows: list[list], rownums: list[int], measures: 
         def negative(i: int, m: str = m, value: pa.Array = value) -> str:
             return f"'{m}' holds {value[i].as_py():g}: a count or rate cannot be negative"
 
+        def fraction(i: int, m: str = m, text: pa.Array = text, value: pa.Array = value) -> str:
+            if sheet.file_format == "csv":  # as written: '1,159'
+                return (f"'{m}' holds {text[i].as_py()!r}: a count is a whole number (a "
+                        "thousands separator?)")
+            return f"'{m}' holds {value[i].as_py():g}: a count is a whole number"
+
         check(pc.invert(pc.or_(is_number, is_symbol)), order, i_measure[m], holds)
         check(pc.less(value, 0), order, i_measure[m], negative)
+        if not m.endswith("(%)"):
+            # Persons and spells are whole: '1,159' (a thousands separator in an export made
+            # with another locale) would otherwise be 1.159 persons, passing every check.
+            check(pc.not_equal(value, pc.floor(value)), order, i_measure[m], fraction)
 
     problem = None
     if problems:

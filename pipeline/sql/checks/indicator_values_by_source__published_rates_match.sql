@@ -1,10 +1,11 @@
 -- A rate a source also publishes (TEM 4253's LTU activation rate, StatFin's AKTASTE and
 -- TYOTOSUUS; marts.indicator_sources role 'published') agrees with ours computed from the
--- same source's counts, to half a unit of the decimals it is published with.
+-- same source's counts, to half a unit of the decimals it is published with; the published
+-- rate's raw file and place beside it.
 with
 
 published as (
-    select indicator, source, area_code, month, value as published
+    select indicator, source, area_code, month, value as published, file, place
     from marts.indicator_raw_values
     where role = 'published' and value is not null
 )
@@ -15,7 +16,9 @@ select
     p.indicator,
     p.source,
     p.published,
-    r.value as recomputed
+    r.value as recomputed,
+    p.file,   -- the published rate's raw cell
+    p.place
 from published as p
 join marts.indicator_values_by_source as r
     on r.area_code = p.area_code

@@ -1,5 +1,8 @@
 -- One row per TEM report cell in force: report × municipality × month × breakdown × measure,
--- from the best-ranked file version that has the cell (staging.stg_file_versions).
+-- from the best-ranked file version that has the cell (staging.stg_file_versions). A
+-- breakdown (TTV15's reasons) is taken whole from the best version that has the area, month
+-- and measure: an older version's reason that a newer one renamed or dropped is not kept
+-- beside it (its spells would be counted twice).
 with
 
 cells as (
@@ -17,8 +20,8 @@ in_force as (
         on versions.dataset = cells.report
         and versions.file = cells.file
         and versions.file_sha256 = cells.file_sha256
-    qualify row_number() over (
-        partition by cells.report, cells.area, cells.month, cells.breakdown, cells.measure
+    qualify dense_rank() over (
+        partition by cells.report, cells.area, cells.month, cells.measure
         order by versions.version_rank
     ) = 1
 ),
