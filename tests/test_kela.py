@@ -164,6 +164,9 @@ def test_sniff_recognises_kela_by_header(tmp_path, generated):
     assert sniff_kela(renamed)
     assert not sniff_kela(write(tmp_path, "Alue,Kuukausi,Työttömät\n564 Oulu,2021M01,5\n", "tem.csv"))
     assert not sniff_kela(write(tmp_path, "", "empty.csv"))
+    # Re-saved by Excel with ';': recognised, so the load can refuse it saying why.
+    assert sniff_kela(write(tmp_path, example.read_text(encoding="utf-8").replace(",", ";"),
+                            "excel.csv"))
     assert not sniff_kela(tmp_path / "missing.csv")
 
 
@@ -363,6 +366,12 @@ ERRORS = {
     "missing key": (
         HEADER + "\n" + GOOD + "Kuukausi,1,202101,2021,,Oulu,Yhteensä,Yhteensä,Yhteensä,1,2,3.00,1.50\n",
         "data.csv, line 4: missing value in column kunta_nro",
+    ),
+    # Excel's "CSV" in a Finnish locale: ';', decimal comma, kunta_nro without its zero.
+    "re-saved by Excel with ';'": (
+        HEADER.replace(",", ";") + "\n"
+        + "Kuukausi;1;202101;2021;72;Hailuoto;Yhteensä;Yhteensä;Yhteensä;5;102;3319,70;1909,35\n",
+        "data.csv, line 1: separated by ';', as Excel saves a CSV in a Finnish locale",
     ),
     "line after a blank line": (
         HEADER + "\n" + GOOD + "\n" + BAD_LINE_4.format("1457,30160,x,657601.00"),

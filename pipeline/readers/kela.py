@@ -181,8 +181,17 @@ def _header_names(path: Path) -> list[str] | None:
     if not first.strip():
         return None
     text = first.decode("utf-8-sig", errors="replace")
-    row = next(csv.reader(io.StringIO(text)), [])
+    # Excel in a Finnish locale saves a CSV with ';': recognised, so that the load refuses it
+    # saying why, instead of the file being passed over as "not recognised".
+    delimiter = ";" if ";" in text and "," not in text else ","
+    row = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     return [name.strip().lower() for name in row]
+
+
+def _semicolon_separated(path: Path) -> bool:
+    with open(path, "rb") as f:
+        first = f.readline(_CHUNK).decode("utf-8-sig", errors="replace")
+    return ";" in first and "," not in first
 
 
 def _check_header(raw: RawFile) -> list[str]:
@@ -192,6 +201,14 @@ def _check_header(raw: RawFile) -> list[str]:
     names = _header_names(raw.path)
     if names is None:
         raise RawInputError(raw.rel_path, "line 1", "empty header line")
+    if _semicolon_separated(raw.path):
+        # Not read as it is: a file re-saved by Excel has also lost the leading zeros of
+        # kunta_nro (072 -> 72) and may have turned decimal points into commas.
+        raise RawInputError(
+            raw.rel_path, "line 1",
+            "separated by ';', as Excel saves a CSV in a Finnish locale; Kela's file is "
+            "comma-separated: put the original download (or `python -m pipeline fetch "
+            "--source kela`) in its place")
     seen: set[str] = set()
     for name in names:
         if name in COLUMNS and name in seen:
