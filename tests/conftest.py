@@ -41,7 +41,7 @@ def write_tem_csv(path: Path, report: str, rows: list[list], header: list[str] |
                               for v in r))
     lines += ["", "Lähde: TEM, Työnvälitystilasto"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes("\r\n".join(lines).encode(encoding))
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))  # as TEM ends lines
     return path
 
 

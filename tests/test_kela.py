@@ -373,6 +373,11 @@ ERRORS = {
         + "Kuukausi;1;202101;2021;72;Hailuoto;Yhteensä;Yhteensä;Yhteensä;5;102;3319,70;1909,35\n",
         "data.csv, line 1: separated by ';', as Excel saves a CSV in a Finnish locale",
     ),
+    # Half-copied: cut inside the last number (657601.00 would be read as 6576).
+    "cut inside the last line": (
+        HEADER + "\n" + GOOD + BAD_LINE_4.format("1457,30160,1141561.50,6576").rstrip("\n"),
+        "data.csv, line 4: the file ends inside this line, with no line break after it",
+    ),
     "line after a blank line": (
         HEADER + "\n" + GOOD + "\n" + BAD_LINE_4.format("1457,30160,x,657601.00"),
         "data.csv, line 5: text where a number belongs: maksettu_eur = 'x'",

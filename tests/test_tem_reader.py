@@ -132,10 +132,23 @@ BAD_INPUTS = {
         lambda d: write_tem_xlsx(d / "f.xlsx", "4253", [["564 Oulu", "2024M10", 20, 2.5, 1.5]]),
         "Raportti!D5: 'Palveluissa olevat pitkäaikaistyöttömät' holds 2.5: a count is a whole "
         "number"),
+    # Half-copied, cut inside the last row's rate (12,5 read as 12) with no footnote left:
+    # a CSV writer ends every line, so a last line without its line break is refused.
+    "cut inside the last line": (
+        lambda d: _cut(write_tem_csv(d / "f.csv", "4253", [["564 Oulu", "2024M10", 45, 5, 11.1],
+                                                           ["564 Oulu", "2024M11", 40, 5, 12.5]])),
+        "line 6: the file ends inside this line, with no line break after it"),
     "workbook number as area": (
         lambda d: write_tem_xlsx(d / "f.xlsx", "4253", [[564, "2024M10", 1, 1, 1.0]]),
         "Raportti!A5: '564' is not an area like '564 Oulu'"),
 }
+
+
+def _cut(path):
+    """The file cut inside its last data row's rate: '12,5' becomes '12'."""
+    data = path.read_bytes()
+    path.write_bytes(data[:data.rindex(b";12,5") + len(b";12")])
+    return path
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))

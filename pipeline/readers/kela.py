@@ -260,7 +260,14 @@ def _check_utf8(raw: RawFile) -> int:
             raise RawInputError(
                 raw.rel_path, f"line {newlines + 1}", "not UTF-8 text (file ends mid-character)"
             ) from None
-    return newlines + (0 if last.endswith(b"\n") else 1)
+    if last and not last.endswith(b"\n"):
+        # Kela's file ends with a line break; one that does not was most likely cut short
+        # while being copied, possibly inside a number (223580.21 read as 2235).
+        raise RawInputError(
+            raw.rel_path, f"line {newlines + 1}",
+            "the file ends inside this line, with no line break after it: a copy cut short? "
+            "Copy the whole download again (Kela's file ends with a line break)")
+    return newlines
 
 
 def _record_lines(raw: RawFile) -> list[int]:

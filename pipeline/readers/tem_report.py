@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import uuid
 import zipfile
@@ -383,8 +384,24 @@ def _open_csv(path: Path, name: str) -> _Sheet:
                 raise RawInputError(name, f"line {line}", problem) from None
             except csv.Error as e:
                 raise RawInputError(name, f"line {n + 1}", f"malformed CSV ({e})") from None
+        if not _ends_with_line_break(path, head):
+            # A CSV writer ends every line; a last line without its line break was most
+            # likely cut short while being copied, possibly inside a number (45 read as 4).
+            raise RawInputError(name, f"line {n}", "the file ends inside this line, with no "
+                                "line break after it: a copy cut short? Copy the whole "
+                                "export again")
 
     return _Sheet("csv", encoding, None, csv_rows())
+
+
+def _ends_with_line_break(path: Path, head: bytes) -> bool:
+    """Whether the file's last bytes are a line break ('\n', in UTF-16 as two bytes)."""
+    ending = {codecs.BOM_UTF16_LE: b"\n\x00", codecs.BOM_UTF16_BE: b"\x00\n"}.get(head[:2], b"\n")
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(size - len(ending), 0))
+        return f.read() == ending
 
 
 def _open(path: Path, name: str) -> _Sheet:
