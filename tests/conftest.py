@@ -171,3 +171,15 @@ def pilot_2023_run(_dagster_home, tmp_path_factory) -> Path:
                         out=out, selection=keys)
     assert code == 0, out.getvalue()
     return base
+
+
+def export(*argv: str) -> int:
+    """``python -m pipeline export …`` through the parser the CLI registers."""
+    import argparse
+
+    from pipeline.export import add_export_parser
+
+    ap = argparse.ArgumentParser(prog="python -m pipeline")
+    add_export_parser(ap.add_subparsers(dest="command", required=True))
+    args = ap.parse_args(["export", *argv])
+    return args.func(args)

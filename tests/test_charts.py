@@ -7,7 +7,6 @@ command then renders from that published warehouse.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import re
@@ -20,11 +19,10 @@ import matplotlib.image
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import copy_of_run
+from conftest import copy_of_run, export
 
 from pipeline.areas import PILOT_AREA
 from pipeline.charts import figures, outputs, style
-from pipeline.export import add_export_parser
 
 ALL = list(figures.FIGURES)
 
@@ -91,13 +89,6 @@ def con(run):
     yield c
     c.close()
 
-
-def export(*argv: str) -> int:
-    """``python -m pipeline export …`` through the parser the CLI registers."""
-    ap = argparse.ArgumentParser(prog="python -m pipeline")
-    add_export_parser(ap.add_subparsers(dest="command", required=True))
-    args = ap.parse_args(["export", *argv])
-    return args.func(args)
 
 
 def mart_rows(con, figure_id: str, area: str) -> list[tuple]:

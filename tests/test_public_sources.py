@@ -9,16 +9,14 @@ indicators, and what it cannot give must be said in audit.coverage.
 
 from __future__ import annotations
 
-import argparse
 import io
 import shutil
 
 import duckdb
 import pytest
-from conftest import ROOT
+from conftest import ROOT, export
 
 from pipeline.coverage import figure_coverage
-from pipeline.export import add_export_parser
 from pipeline.runner import run_pipeline
 
 ECKERO = ROOT.parent / "shared" / "real" / "statfin" / "statfin_tyonv_eckero.px"
@@ -83,11 +81,8 @@ def test_the_run_summary_names_what_is_missing(eckero):
 
 def test_export_draws_kuvio_2_and_8_for_eckero(eckero, tmp_path, capsys):
     base, _, _ = eckero
-    ap = argparse.ArgumentParser(prog="python -m pipeline")
-    add_export_parser(ap.add_subparsers(dest="command", required=True))
-    args = ap.parse_args(["export", "--area", "KU043", "--marts-dir", str(base / "marts"),
-                          "--out", str(tmp_path), "--format", "png,svg,csv"])
-    assert args.func(args) == 0
+    assert export("--area", "KU043", "--marts-dir", str(base / "marts"),
+                  "--out", str(tmp_path), "--format", "png,svg,csv") == 0
     folder = tmp_path / "KU043"
     for fid in ("kuvio_2", "kuvio_8"):
         assert (folder / f"{fid}.png").stat().st_size > 10_000

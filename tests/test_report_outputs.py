@@ -9,7 +9,6 @@ frames, or from the final report's text (``../shared/seed``), not from the figur
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import re
@@ -22,11 +21,10 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import BUNDLED_RAW, ROOT, copy_of_run
+from conftest import BUNDLED_RAW, ROOT, copy_of_run, export
 
 from pipeline.areas import PILOT_AREA
 from pipeline.charts import excel, figures, outputs, style
-from pipeline.export import add_export_parser
 
 SEED = ROOT.parent / "shared" / "seed"
 NNBSP = "\u202f"  # the Finnish thousands separator of every label
@@ -43,12 +41,6 @@ def con(run):
     yield c
     c.close()
 
-
-def export(*argv: str) -> int:
-    ap = argparse.ArgumentParser(prog="python -m pipeline")
-    add_export_parser(ap.add_subparsers(dest="command", required=True))
-    args = ap.parse_args(["export", *argv])
-    return args.func(args)
 
 
 def svg_texts(path: Path) -> list[str]:
