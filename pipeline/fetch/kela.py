@@ -62,16 +62,10 @@ def _validate(tmp: Path, rel: str, areas: str | list[str], since: str,
             first = f.readline(300).decode("utf-8", "replace").strip()
         raise RefusedResponse(f"{RESOURCE}: not Kela's municipal-share CSV (its first line is "
                               f"{first[:120]!r})")
-    con = duckdb.connect(":memory:")
     try:
-        con.execute("begin transaction")
-        summary = load_kela(con, RawFile(tmp, rel, "check"),
-                            LoadContext("fetch-check", datetime.now(UTC)))
-        con.execute("rollback")
+        summary = _trial_load(tmp, rel)
     except RawInputError as e:
         raise RefusedResponse(f"{RESOURCE}: the download would not load: {e}") from None
-    finally:
-        con.close()
     if not summary.months:
         raise RefusedResponse(f"{RESOURCE}: no monthly (Kuukausi) rows")
     if areas != "all":
@@ -88,6 +82,20 @@ def _validate(tmp: Path, rel: str, areas: str | list[str], since: str,
     return summary
 
 
+def _trial_load(path: Path, rel: str):
+    """The file loaded by the raw layer's own reader into a throw-away database: its summary,
+    or the RawInputError the next run would meet."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("begin transaction")
+        summary = load_kela(con, RawFile(path, rel, "check"),
+                            LoadContext("fetch-check", datetime.now(UTC)))
+        con.execute("rollback")
+        return summary
+    finally:
+        con.close()
+
+
 def _summary_in_place(target: Path, rel: str, before: dict | None, sha: str) -> dict:
     """Rows and months of the file in place: from the manifest when it describes these very
     bytes, else read (a file put there by hand, or by a fetch that wrote no summary), so a
@@ -95,16 +103,10 @@ def _summary_in_place(target: Path, rel: str, before: dict | None, sha: str) -> 
     keys = ("rows", "first_month", "last_month", "municipalities")
     if before and before.get("sha256") == sha and before.get("last_month"):
         return {k: before[k] for k in keys if k in before}
-    con = duckdb.connect(":memory:")
     try:
-        con.execute("begin transaction")
-        summary = load_kela(con, RawFile(target, rel, "check"),
-                            LoadContext("fetch-check", datetime.now(UTC)))
-        con.execute("rollback")
+        summary = _trial_load(target, rel)
     except RawInputError:
         return {}
-    finally:
-        con.close()
     return {"rows": summary.rows, "first_month": summary.first_month,
             "last_month": summary.last_month, "municipalities": len(summary.municipalities)}
 
